@@ -1,0 +1,64 @@
+/**
+ * Child processes the harness starts (Xvfb, MiniBrowser), tracked by pid so they are stopped by the
+ * ids we recorded, never by name.
+ */
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+export class ProcessGroup {
+  private readonly children: ChildProcess[] = [];
+
+  spawn(command: string, args: string[], options: SpawnOptions): ChildProcess {
+    // Own process group, so a browser's helper processes (web/network processes) stop with it.
+    const child = spawn(command, args, { ...options, detached: true });
+    child.on('error', () => {}); // surfaced by the caller's own 'error' listener
+    this.children.push(child);
+    return child;
+  }
+
+  pids(): number[] {
+    return this.children.map((c) => c.pid).filter((p): p is number => typeof p === 'number');
+  }
+
+  /** SIGTERM to each group, SIGKILL after a grace period; resolves when all have exited. */
+  async stopAll(graceMs = 3_000): Promise<void> {
+    const live = this.children.filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      live.reverse().map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const kill = (sig: NodeJS.Signals) => {
+              try {
+                process.kill(-c.pid!, sig);
+              } catch {
+                try {
+                  c.kill(sig);
+                } catch {
+                  /* already gone */
+                }
+              }
+            };
+            const timer = setTimeout(() => kill('SIGKILL'), graceMs);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+export function execFileText(
+  file: string,
+  args: string[],
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', env }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}`));
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The one interface every browser engine sits behind. Tests and the matrix runner only ever see an
+ * EngineSession: whether it is Playwright driving Chromium over CDP, a stock Firefox over WebDriver
+ * BiDi, Playwright's own WebKit, or stock WebKitGTK's MiniBrowser under Xvfb is the driver's business.
+ */
+
+export type EngineName = 'chromium' | 'firefox' | 'webkit';
+export const ENGINE_NAMES: readonly EngineName[] = ['chromium', 'firefox', 'webkit'];
+
+export type EngineSource = 'bundled' | 'system';
+
+/** How the harness talks to the engine. */
+export type DriverKind =
+  | 'playwright' // Playwright's own protocol (CDP for Chromium, Juggler for Firefox, Playwright-WebKit)
+  | 'playwright-bidi' // Playwright over WebDriver BiDi (stock Firefox, channel moz-firefox)
+  | 'minibrowser'; // our driver: WebKitGTK MiniBrowser under Xvfb, console read from its stderr
+
+/** What `select.ts` decided to run. */
+export interface EngineChoice {
+  engine: EngineName;
+  source: EngineSource;
+  /** Executable that will be started. */
+  path: string;
+  driver: DriverKind;
+  /** Human name of the product, e.g. "Chromium", "Firefox ESR", "WebKitGTK". */
+  product: string;
+}
+
+/** The build that actually ran, as every report names it. */
+export interface EngineBuild extends EngineChoice {
+  version: string;
+}
+
+export function describeBuild(b: EngineBuild): string {
+  return `${b.product} ${b.version} (${b.source}, ${b.path})`;
+}
+
+/** One request the in-page runner makes. Scenario data compiles to a list of these. */
+export interface FetchStep {
+  kind: 'fetch';
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  credentials?: 'omit' | 'same-origin' | 'include';
+  mode?: 'cors' | 'no-cors' | 'same-origin';
+}
+export type Step = FetchStep;
+
+export interface CaseSpec {
+  /** Unique per case and run; every URL of the case carries it as `corsproof-case`. */
+  caseId: string;
+  steps: Step[];
+}
+
+/** What page JavaScript saw for one step (runner.js). */
+export interface StepOutcome {
+  settled: 'response' | 'error' | 'harness-error';
+  status?: number;
+  type?: string;
+  ok?: boolean;
+  /** Headers the page could read (CORS-filtered), not what the server sent. */
+  readableHeaders?: Record<string, string>;
+  bodyPreview?: string;
+  bodyLength?: number;
+  errorName?: string;
+  errorMessage?: string;
+  durationMs: number;
+}
+
+export interface PageResult {
+  caseId: string;
+  steps: StepOutcome[];
+  userAgent: string;
+}
+
+/** A line the engine itself produced while the case ran. */
+export interface EngineMessage {
+  /** console: Playwright console event; pageerror: Playwright page error; stderr: MiniBrowser's console dump. */
+  stream: 'console' | 'pageerror' | 'stderr';
+  /** console type ('error', 'log', …), page error name, or MiniBrowser's "SOURCE LEVEL" pair. */
+  type: string;
+  text: string;
+}
+
+/** A browser network event (Playwright's view: preflights are never included). */
+export interface NetworkEvent {
+  event: 'request' | 'response' | 'requestfailed';
+  method: string;
+  url: string;
+  status?: number;
+  headers?: Record<string, string>;
+  failure?: string;
+}
+
+export interface CaseRun {
+  result: PageResult;
+  messages: EngineMessage[];
+  /** undefined when the driver cannot observe the network (then `networkNote` says why). */
+  network?: NetworkEvent[];
+  networkNote?: string;
+}
+
+export interface EngineSession {
+  readonly build: EngineBuild;
+  /** Runs one case in the engine's harness page and collects what the engine said meanwhile. */
+  run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun>;
+  /** Start/stop a Playwright trace chunk around a case; undefined where the driver has no traces. */
+  tracing?: { start(title: string): Promise<void>; stop(path: string): Promise<boolean> };
+  close(): Promise<void>;
+}
+
+export const MARK_BEGIN = 'corsproof:case-begin:';
+export const MARK_END = 'corsproof:case-end:';

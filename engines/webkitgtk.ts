@@ -1,0 +1,198 @@
+/**
+ * Stock WebKitGTK without Playwright.
+ *
+ * Playwright can only drive its own patched WebKit (it needs the `Playwright.*` inspector domain),
+ * and WebKitWebDriver 2.50 speaks classic WebDriver only and silences MiniBrowser's console
+ * (measured: ../shared/reference/browser-cors-evidence.md §6.3). So this driver starts MiniBrowser
+ * directly under its own Xvfb with `--enable-write-console-messages-to-stdout=true`, which makes the
+ * web process print every console message, CORS ones included, as
+ *   CONSOLE SECURITY ERROR Origin http://127.0.0.1:P is not allowed by Access-Control-Allow-Origin. Status code: 200
+ *   CONSOLE JS ERROR Fetch API cannot load http://… due to access control checks.
+ * on stderr. The page it opens is the harness page in remote-control mode: it fetches cases from the
+ * site server and posts outcomes back (servers/site/remote-control.ts). Console lines between the
+ * case's begin and end markers belong to that case.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import type { SiteServer } from '../servers/site/index.js';
+import { HARNESS_PATH } from '../servers/site/index.js';
+import {
+  MARK_BEGIN,
+  MARK_END,
+  type CaseRun,
+  type CaseSpec,
+  type EngineBuild,
+  type EngineChoice,
+  type EngineMessage,
+  type EngineSession,
+  type PageResult,
+} from './types.js';
+import { execFileText, ProcessGroup } from './processes.js';
+
+// "[<source url>:<line>:<column>: ]CONSOLE [<SOURCE> ]<LEVEL> <text>" (measured, 2.50.6): the location
+// is absent for messages the engine raises outside a script, and console-API calls have no SOURCE
+// ("CONSOLE LOG hello"); engine messages do ("CONSOLE SECURITY ERROR …", "CONSOLE JS ERROR …").
+const CONSOLE_LINE = /^(?:.*:\d+:\d+: )?CONSOLE (?:([A-Z][A-Z-]*) )?(LOG|ERROR|WARN|WARNING|INFO|DEBUG) (.*)$/;
+
+export async function webkitGtkVersion(path: string, display: string): Promise<string> {
+  // `MiniBrowser --version` prints "WebKitGTK 2.50.6" (GTK insists on a display even for that).
+  const out = await execFileText(path, ['--version'], 10_000, { ...process.env, DISPLAY: display });
+  const m = /WebKitGTK\s+(\S+)/.exec(out);
+  if (!m?.[1]) throw new Error(`could not read the WebKitGTK version from "${path} --version": ${out.trim()}`);
+  return m[1];
+}
+
+/** Starts an Xvfb on a free display; resolves with the display name (":N"). */
+async function startXvfb(group: ProcessGroup): Promise<string> {
+  const xvfb = group.spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  xvfb.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const fd3 = xvfb.stdio[3] as NodeJS.ReadableStream | null;
+  if (!fd3) throw new Error('Xvfb: no display pipe');
+  return await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb did not report a display within 10 s. ${stderr}`)), 10_000);
+    fd3.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /^(\d+)\n/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`:${m[1]}`);
+      }
+    });
+    xvfb.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Xvfb (${e.message}); install it: apt-get install -y xvfb`));
+    });
+    xvfb.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited with ${code} before reporting a display. ${stderr}`));
+    });
+  });
+}
+
+class MiniBrowserSession implements EngineSession {
+  private lines: EngineMessage[] = [];
+  private lineWaiters: Array<() => void> = [];
+  private exited: string | undefined;
+
+  constructor(
+    readonly build: EngineBuild,
+    private readonly group: ProcessGroup,
+    private readonly browser: ChildProcess,
+    private readonly session: ReturnType<SiteServer['control']['open']>,
+    private readonly profileDir: string,
+  ) {
+    // The setting says "stdout"; WebKitGTK 2.50 was measured writing to stderr. Read both.
+    for (const stream of [browser.stdout, browser.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.onLine(line));
+    }
+    browser.once('exit', (code, signal) => {
+      this.exited = `MiniBrowser exited (${signal ?? code})`;
+      this.session.close();
+      this.wake();
+    });
+  }
+
+  private onLine(line: string): void {
+    const m = CONSOLE_LINE.exec(line);
+    if (!m) return; // GTK/GLib chatter, not the page's console
+    this.lines.push({ stream: 'stderr', type: m[1] ? `${m[1]} ${m[2]}` : m[2]!, text: m[3]! });
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.lineWaiters.splice(0)) w();
+  }
+
+  private async waitForLine(pred: (m: EngineMessage) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.lines.some(pred)) return true;
+      if (this.exited || Date.now() >= deadline) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.lineWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
+    if (this.exited) throw new Error(`${this.exited}; cannot run case ${spec.caseId}`);
+    const result = (await this.session.run(spec, timeoutMs)) as PageResult;
+    // The page logs its end marker before it posts the result, but stderr is a different pipe from
+    // the HTTP request: wait until the marker has been read too.
+    const endLine = MARK_END + spec.caseId;
+    if (!(await this.waitForLine((m) => m.text === endLine, 5_000))) {
+      throw new Error(`MiniBrowser's console never printed "${endLine}"${this.exited ? ` (${this.exited})` : ''}`);
+    }
+    const begin = this.lines.findIndex((m) => m.text === MARK_BEGIN + spec.caseId);
+    const end = this.lines.findIndex((m) => m.text === endLine);
+    const messages = this.lines.slice(begin + 1, end);
+    this.lines = this.lines.slice(end + 1);
+    return {
+      result,
+      messages,
+      networkNote:
+        'WebKitGTK MiniBrowser is driven without a browser protocol, so it reports no network events; ' +
+        "the bucket server's record is the network evidence.",
+    };
+  }
+
+  async close(): Promise<void> {
+    this.session.close();
+    await this.group.stopAll();
+    rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
+
+export async function launchMiniBrowser(choice: EngineChoice, site: SiteServer): Promise<EngineSession> {
+  const group = new ProcessGroup();
+  try {
+    const display = await startXvfb(group);
+    const version = await webkitGtkVersion(choice.path, display);
+    const build: EngineBuild = { ...choice, version };
+    const sessionId = randomUUID();
+    const session = site.control.open(sessionId);
+    const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
+    const url = `${site.url}${HARNESS_PATH}?session=${sessionId}`;
+    const browser = group.spawn(
+      choice.path,
+      // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
+      // XDG profile per session gives the same isolation.
+      ['--enable-write-console-messages-to-stdout=true', url],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          DISPLAY: display,
+          GDK_BACKEND: 'x11',
+          NO_AT_BRIDGE: '1',
+          // WebKitGTK's bubblewrap sandbox cannot start inside containers run as root.
+          WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1',
+          XDG_CACHE_HOME: join(profileDir, 'cache'),
+          XDG_DATA_HOME: join(profileDir, 'data'),
+          XDG_CONFIG_HOME: join(profileDir, 'config'),
+        },
+      },
+    );
+    const s = new MiniBrowserSession(build, group, browser, session, profileDir);
+    const spawnError = new Promise<never>((_, reject) =>
+      browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
+    );
+    await Promise.race([session.waitConnected(30_000), spawnError]);
+    return s;
+  } catch (e) {
+    await group.stopAll();
+    throw e;
+  }
+}

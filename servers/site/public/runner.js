@@ -1,0 +1,97 @@
+// corsproof in-page case runner. Plain JavaScript, no build step: the same file runs in Chromium,
+// Firefox and WebKit. Playwright-driven engines call window.corsproof.run(spec) through
+// page.evaluate; the WebKitGTK driver has no script channel, so this page fetches its commands from
+// the site server (same origin, long poll) and posts the outcomes back (see engines/webkitgtk.ts).
+//
+// Every case is bracketed by console lines "corsproof:case-begin:<id>" and "corsproof:case-end:<id>"
+// so the engine's own CORS messages, which arrive on the console (or as page errors) while the case
+// runs, can be assigned to the case that caused them.
+(function () {
+  'use strict';
+
+  const MARK_BEGIN = 'corsproof:case-begin:';
+  const MARK_END = 'corsproof:case-end:';
+
+  function headersToObject(headers) {
+    const out = {};
+    headers.forEach(function (value, name) { out[name] = value; });
+    return out;
+  }
+
+  function errorInfo(e) {
+    return { errorName: (e && e.name) || 'Error', errorMessage: String((e && e.message) || e) };
+  }
+
+  // Lets late console lines of the engine (logged while the failed load is torn down) land before
+  // the end marker: two macrotask turns are enough in all three engines.
+  function settle() {
+    return new Promise(function (r) { setTimeout(function () { setTimeout(r, 0); }, 0); });
+  }
+
+  async function runFetch(step) {
+    const init = { method: step.method || 'GET', headers: step.headers || {}, cache: 'no-store' };
+    if (step.body !== undefined) init.body = step.body;
+    if (step.credentials) init.credentials = step.credentials;
+    if (step.mode) init.mode = step.mode;
+    const t0 = performance.now();
+    try {
+      const r = await fetch(step.url, init);
+      let body = '';
+      try { body = await r.text(); } catch (e) { body = ''; }
+      return {
+        settled: 'response', status: r.status, type: r.type, ok: r.ok,
+        readableHeaders: headersToObject(r.headers),
+        bodyPreview: body.slice(0, 500), bodyLength: body.length,
+        durationMs: performance.now() - t0,
+      };
+    } catch (e) {
+      return Object.assign({ settled: 'error', durationMs: performance.now() - t0 }, errorInfo(e));
+    }
+  }
+
+  const kinds = { fetch: runFetch };
+
+  async function run(spec) {
+    console.log(MARK_BEGIN + spec.caseId);
+    const steps = [];
+    try {
+      for (const step of spec.steps) {
+        const fn = kinds[step.kind];
+        if (!fn) throw new Error('corsproof runner: unknown step kind ' + step.kind);
+        steps.push(await fn(step));
+      }
+    } catch (e) {
+      steps.push(Object.assign({ settled: 'harness-error' }, errorInfo(e)));
+    }
+    await settle();
+    console.log(MARK_END + spec.caseId);
+    return { caseId: spec.caseId, steps: steps, userAgent: navigator.userAgent };
+  }
+
+  window.corsproof = { run: run, ready: true };
+
+  // Remote-control mode (engines without a script channel): ?session=<id>.
+  const session = new URLSearchParams(location.search).get('session');
+  if (session) {
+    const base = '/__corsproof/control/' + encodeURIComponent(session);
+    (async function loop() {
+      for (;;) {
+        let cmd;
+        try {
+          const r = await fetch(base + '/next', { cache: 'no-store' });
+          if (r.status === 204) continue; // long-poll timed out, ask again
+          if (r.status !== 200) return;   // session closed
+          cmd = await r.json();
+        } catch (e) {
+          await new Promise(function (r) { setTimeout(r, 200); });
+          continue;
+        }
+        if (cmd.kind === 'quit') return;
+        const result = await run(cmd.spec);
+        await fetch(base + '/result', {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result),
+        }).catch(function () {});
+      }
+    })();
+  }
+})();
