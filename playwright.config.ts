@@ -1,10 +1,35 @@
+/**
+ * corsproof's Playwright configuration.
+ *
+ * Projects `chromium`, `firefox`, `webkit` run the browser suite (tests/browser) each in a real
+ * engine; which build runs — Playwright's own or the system's — is decided per worker by
+ * engines/select.ts and shown on every test as an `engine` annotation. `unit` and `server` run
+ * without a browser.
+ */
+import 'dotenv/config';
 import { defineConfig } from '@playwright/test';
 
-// Preliminary: browser projects are added by the engine layer.
+const browserProject = (name: 'chromium' | 'firefox' | 'webkit') => ({
+  name,
+  testDir: 'tests/browser',
+  use: { browserName: name },
+});
+
 export default defineConfig({
-  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }], ['html', { open: 'never' }]],
+  outputDir: 'test-results/artifacts',
+  forbidOnly: !!process.env.CI,
+  // Each worker launches its own engines and servers; two cores here, so two workers.
+  workers: process.env.CI ? 2 : undefined,
+  reporter: [
+    ['list'],
+    ['json', { outputFile: 'test-results/results.json' }],
+    ['html', { open: 'never', outputFolder: 'playwright-report' }],
+  ],
   projects: [
     { name: 'unit', testDir: 'tests/unit' },
     { name: 'server', testDir: 'tests/server' },
+    browserProject('chromium'),
+    browserProject('firefox'),
+    browserProject('webkit'),
   ],
 });

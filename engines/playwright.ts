@@ -1,0 +1,187 @@
+/**
+ * Engines Playwright drives: Chromium (CDP, bundled or system), Firefox (Playwright's Juggler build,
+ * or a stock Firefox over WebDriver BiDi), and Playwright's own WebKit build.
+ *
+ * One browser, context and harness page per worker: a case is one `page.evaluate` of the in-page
+ * runner, so a case costs what the browser's CORS work costs instead of a new context + page +
+ * navigation (≈ 220 ms in Chromium, ≈ 600 ms in Firefox over BiDi, measured here). Cases stay
+ * independent because every URL a case touches is unique (engines key their preflight caches by URL).
+ */
+import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions } from '@playwright/test';
+import { HARNESS_PATH, type SiteServer } from '../servers/site/index.js';
+import {
+  MARK_BEGIN,
+  MARK_END,
+  type CaseRun,
+  type CaseSpec,
+  type EngineBuild,
+  type EngineChoice,
+  type EngineMessage,
+  type EngineSession,
+  type NetworkEvent,
+  type PageResult,
+} from './types.js';
+
+/**
+ * Playwright version pin (package.json): 1.64.x. Measured on Debian 12: Playwright 1.64.1 drives
+ * Firefox ESR 153 over WebDriver BiDi; 1.65.1 fails in `browser.newContext` with
+ * "Protocol error (emulation.setMediaFeaturesOverride): unknown command". Bump only after running
+ * the firefox project against the system Firefox you support. tests/unit/engine-selection.spec.ts
+ * fails on a bump to remind whoever does it.
+ */
+export const PLAYWRIGHT_PIN = '1.64.';
+
+const TYPES: Record<EngineChoice['engine'], BrowserType> = { chromium, firefox, webkit };
+
+export function launchOptionsFor(choice: EngineChoice): LaunchOptions & { channel?: string } {
+  if (choice.source === 'bundled') return {};
+  switch (choice.driver) {
+    case 'playwright-bidi':
+      // Stock Firefox speaks WebDriver BiDi only; Playwright ≥ 1.57 selects it by channel.
+      return { channel: 'moz-firefox', executablePath: choice.path };
+    case 'playwright':
+      return {
+        executablePath: choice.path,
+        // Without these, Debian's Chromium keeps dialing Google services that this network refuses.
+        args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      };
+    default:
+      throw new Error(`driver ${choice.driver} is not a Playwright driver`);
+  }
+}
+
+type Stamped<T> = T & { seq: number };
+
+class PlaywrightSession implements EngineSession {
+  private seq = 0;
+  private messages: Stamped<EngineMessage>[] = [];
+  private network: Array<Stamped<{ url: string; done: Promise<NetworkEvent> }>> = [];
+  private waiters: Array<() => void> = [];
+  private tracingStarted = false;
+
+  constructor(
+    readonly build: EngineBuild,
+    private readonly browser: Browser,
+    private readonly page: import('@playwright/test').Page,
+  ) {
+    page.on('console', (m) => this.push({ stream: 'console', type: m.type(), text: m.text() }));
+    page.on('pageerror', (e) => this.push({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
+    page.on('request', (r) =>
+      this.pushNet(r.url(), r.allHeaders().then((headers) => ({ event: 'request', method: r.method(), url: r.url(), headers }))),
+    );
+    page.on('response', (r) =>
+      this.pushNet(
+        r.url(),
+        r.allHeaders().then((headers) => ({
+          event: 'response',
+          method: r.request().method(),
+          url: r.url(),
+          status: r.status(),
+          headers,
+        })),
+      ),
+    );
+    page.on('requestfailed', (r) =>
+      this.pushNet(
+        r.url(),
+        Promise.resolve({ event: 'requestfailed', method: r.method(), url: r.url(), failure: r.failure()?.errorText ?? '' }),
+      ),
+    );
+  }
+
+  private push(m: EngineMessage): void {
+    this.messages.push({ ...m, seq: ++this.seq });
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private pushNet(url: string, done: Promise<NetworkEvent>): void {
+    // allHeaders() can reject when the page or request is gone; keep the event without headers then.
+    const safe = done.catch((e: Error) => ({ event: 'request' as const, method: '?', url, failure: `headers unavailable: ${e.message}` }));
+    this.network.push({ url, done: safe, seq: ++this.seq });
+  }
+
+  private async waitForMessage(pred: (m: EngineMessage) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.messages.some(pred)) {
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
+    const result = (await this.page.evaluate(
+      // The runner is the page's own script (servers/site/public/runner.js).
+      (s) => (window as unknown as { corsproof: { run(x: unknown): Promise<unknown> } }).corsproof.run(s),
+      spec as unknown,
+      { timeout: timeoutMs } as never,
+    )) as PageResult;
+    const endText = MARK_END + spec.caseId;
+    if (!(await this.waitForMessage((m) => m.text === endText, 5_000))) {
+      throw new Error(`the engine never reported the console line "${endText}"`);
+    }
+    const begin = this.messages.find((m) => m.text === MARK_BEGIN + spec.caseId)?.seq ?? 0;
+    const end = this.messages.find((m) => m.text === endText)!.seq;
+    const messages = this.messages
+      .filter((m) => m.seq > begin && m.seq < end)
+      .map(({ seq: _seq, ...m }) => m);
+    const network = await Promise.all(this.network.filter((n) => n.url.includes(spec.caseId)).map((n) => n.done));
+    // Forget what this case produced so the buffers do not grow over a worker's lifetime.
+    this.messages = this.messages.filter((m) => m.seq > end);
+    this.network = this.network.filter((n) => !n.url.includes(spec.caseId));
+    return { result, messages, network };
+  }
+
+  tracing = {
+    start: async (title: string): Promise<void> => {
+      const t = this.page.context().tracing;
+      if (!this.tracingStarted) {
+        await t.start({ snapshots: true, screenshots: false, sources: false });
+        this.tracingStarted = true;
+      }
+      await t.startChunk({ title });
+    },
+    stop: async (path: string): Promise<boolean> => {
+      await this.page.context().tracing.stopChunk({ path });
+      return true;
+    },
+  };
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => {});
+  }
+}
+
+/**
+ * Playwright splits a page error's text at the first ":" (packages/utils/stackTrace.ts), which
+ * mangles engine lines such as WebKit's "Fetch API cannot load http://h:p/x due to …" into
+ * name "Fetch API cannot load http" and message "//h:p/x …". Rejoin them before anyone matches text.
+ */
+function pageErrorText(e: Error): string {
+  if (/^[A-Za-z]*Error$/.test(e.name) || e.name === 'Cross-Origin Request Blocked') return `${e.name}: ${e.message}`;
+  if (e.message.startsWith('/')) return `${e.name}:/${e.message}`;
+  return `${e.name}: ${e.message}`;
+}
+
+export async function launchPlaywright(choice: EngineChoice, site: SiteServer): Promise<EngineSession> {
+  const type = TYPES[choice.engine];
+  const browser = await type.launch(launchOptionsFor(choice));
+  try {
+    const build: EngineBuild = { ...choice, version: browser.version() };
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const session = new PlaywrightSession(build, browser, page);
+    await page.goto(site.url + HARNESS_PATH);
+    await page.waitForFunction(() => (window as unknown as { corsproof?: { ready: boolean } }).corsproof?.ready === true);
+    return session;
+  } catch (e) {
+    await browser.close().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Provisions what corsproof's commands need, on first use and idempotently:
+//   1. npm packages (npm ci when node_modules is missing or older than package-lock.json);
+//   2. the three browser engines: Playwright's own builds where they can be downloaded; otherwise,
+//      on Debian/Ubuntu as root, the distribution's packages (chromium, firefox-esr, WebKitGTK's
+//      MiniBrowser + Xvfb); otherwise a message listing exactly what to install;
+//   3. tools the tests use: the AWS CLI (a real S3 client for the bucket server's tests).
+// Plain Node (no dependencies) for step 1; steps 2–3 reuse engines/select.ts through tsx.
+//
+// Environment: CORSPROOF_BROWSERS=auto|bundled|system (see .env.example), CORSPROOF_SKIP_PROVISION=1
+// to do nothing (for machines provisioned some other way).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const log = (msg) => console.log(`[provision] ${msg}`);
+
+function run(cmd, args, opts = {}) {
+  log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status === 0;
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+if (process.env.CORSPROOF_SKIP_PROVISION === '1') {
+  log('CORSPROOF_SKIP_PROVISION=1: skipping');
+  process.exit(0);
+}
+
+// 1. npm packages
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
+  if (!run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'])) {
+    console.error('[provision] npm could not install the packages; see the output above.');
+    process.exit(1);
+  }
+}
+
+// 2. engines
+const { register } = await import('tsx/esm/api');
+register();
+const { chooseEngine, INSTALL_HINT } = await import('../engines/select.ts');
+const { realProbe } = await import('../engines/index.ts');
+const { ENGINE_NAMES } = await import('../engines/types.ts');
+
+const env = process.env;
+const missing = () => ENGINE_NAMES.filter((e) => !chooseEngine(e, env, realProbe).ok);
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const canApt = isRoot && have('apt-get') && have('dpkg');
+const APT_PACKAGES = {
+  chromium: ['chromium'],
+  firefox: ['firefox-esr'],
+  webkit: ['libwebkit2gtk-4.1-0', 'xvfb'],
+};
+let aptUpdated = false;
+function aptInstall(packages) {
+  if (!aptUpdated) {
+    run('apt-get', ['update', '-qq']);
+    aptUpdated = true;
+  }
+  return run('apt-get', ['install', '-y', '-qq', ...packages], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+let todo = missing();
+const mode = (env.CORSPROOF_BROWSERS ?? 'auto').toLowerCase();
+if (todo.length && mode !== 'system') {
+  log(`no usable ${todo.join(', ')}; trying Playwright's own builds`);
+  run(join(root, 'node_modules', '.bin', 'playwright'), ['install', ...todo]);
+  todo = missing();
+}
+if (todo.length && mode !== 'bundled' && canApt) {
+  log(`Playwright's builds are not available for ${todo.join(', ')}; installing the Debian packages`);
+  aptInstall(todo.flatMap((e) => APT_PACKAGES[e]));
+  todo = missing();
+}
+// The system WebKit driver also needs Xvfb.
+const webkit = chooseEngine('webkit', env, realProbe);
+if (webkit.ok && webkit.choice.driver === 'minibrowser' && !have('Xvfb')) {
+  if (canApt) aptInstall(['xvfb']);
+  if (!have('Xvfb')) todo.push('webkit (Xvfb)');
+}
+
+for (const e of ENGINE_NAMES) {
+  const s = chooseEngine(e, env, realProbe);
+  log(s.ok ? `${e}: ${s.choice.product} (${s.choice.source}, ${s.choice.path}, driver ${s.choice.driver})` : `${e}: MISSING — ${s.message}`);
+}
+
+// 3. tools
+if (!have('aws')) {
+  if (canApt) aptInstall(['awscli']);
+  if (!have('aws')) log('the AWS CLI is missing (the bucket server tests use it): install `awscli` (apt) or AWS CLI v2');
+}
+
+if (todo.length) {
+  console.error(
+    `[provision] cannot provide: ${todo.join(', ')}. Install:\n` +
+      todo.map((e) => `  - ${e}: ${INSTALL_HINT[e.split(' ')[0]] ?? 'xvfb (apt-get install -y xvfb)'}`).join('\n') +
+      '\nThe tests of a missing engine will fail with this message; they are never skipped.',
+  );
+}

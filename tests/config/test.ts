@@ -1,0 +1,119 @@
+/**
+ * The harness as Playwright fixtures — the one `test` and `expect` browser specs import.
+ *
+ * Worker scope: the site and bucket servers (each worker its own, on its own ports, so parallel
+ * workers never share state) and one engine session. Test scope: `corsCase`, which runs one
+ * fixture × scenario in the worker's engine and attaches the evidence; and an automatic `engine`
+ * annotation naming the build that ran.
+ */
+import { test as base, expect } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { describeBuild, launchEngine, resolveEngine, type EngineName, type EngineSession } from '../../engines/index.js';
+import { HARNESS_PATH, startSiteServer, type SiteServer } from '../../servers/site/index.js';
+import { startBucketServer, type BucketServer } from '../../servers/bucket/index.js';
+import { ExchangeLog } from '../../servers/exchange-log.js';
+import { runCorsCase, type CaseEvidence } from '../../harness/case.js';
+import type { CorsFixture, Origins, Scenario } from '../../harness/data.js';
+import { transcript } from '../../harness/transcript.js';
+import { serverPort } from '../../harness/ports.js';
+
+export interface Servers {
+  log: ExchangeLog;
+  site: SiteServer;
+  bucket: BucketServer;
+  origins: Origins;
+}
+
+type WorkerFixtures = { servers: Servers; engineSession: EngineSession };
+type TestFixtures = {
+  engineAnnotation: void;
+  corsCase: (fixture: CorsFixture, scenario: Scenario) => Promise<CaseEvidence>;
+};
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  servers: [
+    async ({}, use, workerInfo) => {
+      const log = new ExchangeLog();
+      const host = '127.0.0.1';
+      const site = await startSiteServer({ host, port: await serverPort('site', workerInfo.parallelIndex), log });
+      const bucket = await startBucketServer({
+        host,
+        port: await serverPort('bucket', workerInfo.parallelIndex),
+        log,
+        // The browser cases read and write objects anonymously, as pages do against a public
+        // bucket; configuration changes still need a signature (servers/bucket).
+        anonymousAccess: 'open',
+      });
+      await use({ log, site, bucket, origins: { SITE_ORIGIN: site.url, BUCKET_ORIGIN: bucket.url } });
+      await bucket.close();
+      await site.close();
+    },
+    { scope: 'worker', timeout: 30_000 },
+  ],
+
+  engineSession: [
+    async ({ browserName, servers }, use) => {
+      const session = await launchEngine(resolveEngine(browserName as EngineName), servers.site);
+      try {
+        await use(session);
+      } finally {
+        await session.close();
+      }
+    },
+    { scope: 'worker', timeout: 90_000 },
+  ],
+
+  engineAnnotation: [
+    async ({ engineSession }, use, testInfo) => {
+      testInfo.annotations.push({ type: 'engine', description: describeBuild(engineSession.build) });
+      await use();
+    },
+    { auto: true },
+  ],
+
+  corsCase: async ({ engineSession, servers }, use, testInfo) => {
+    await use(async (fixture, scenario) => {
+      const caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
+      const tracing = engineSession.tracing;
+      let traced = false;
+      if (tracing) {
+        try {
+          await tracing.start(testInfo.title);
+          traced = true;
+        } catch (e) {
+          testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
+        }
+      }
+      let evidence: CaseEvidence | undefined;
+      try {
+        evidence = await runCorsCase(
+          { engine: engineSession, bucket: servers.bucket, log: servers.log, origins: servers.origins },
+          fixture,
+          scenario,
+          { caseId, timeoutMs: 15_000 },
+        );
+        return evidence;
+      } finally {
+        if (traced && tracing) {
+          const path = testInfo.outputPath('trace.zip');
+          if (await tracing.stop(path).catch(() => false)) await testInfo.attach('trace', { path, contentType: 'application/zip' });
+        }
+        if (evidence) {
+          const pageUrl = servers.site.url + HARNESS_PATH;
+          const json = { engineBuild: engineSession.build, pageUrl, ...evidence };
+          const p = testInfo.outputPath('evidence.json');
+          writeFileSync(p, JSON.stringify(json, null, 2));
+          await testInfo.attach('evidence.json', { path: p, contentType: 'application/json' });
+          await testInfo.attach('transcript.txt', { body: transcript(evidence, pageUrl), contentType: 'text/plain' });
+        } else {
+          // The case failed before evidence existed; the server's record still says what arrived.
+          const seen = servers.log.forCase(caseId);
+          await testInfo.attach('server-record.json', { body: JSON.stringify(seen, null, 2), contentType: 'application/json' });
+        }
+      }
+    });
+  },
+});
+
+export { expect };

@@ -1,0 +1,82 @@
+/**
+ * Which engine build runs: Playwright's own where installed, the system's otherwise, overridable
+ * from .env — decided by a pure function so both sides are tested on any machine.
+ */
+import { test, expect } from '@playwright/test';
+import { createRequire } from 'node:module';
+import { chooseEngine, SYSTEM_CANDIDATES, type Probe } from '../../engines/select.js';
+import { launchOptionsFor, PLAYWRIGHT_PIN } from '../../engines/playwright.js';
+import type { EngineName } from '../../engines/types.js';
+
+function probe(opts: { bundled?: Partial<Record<EngineName, string>>; files?: string[] }): Probe {
+  const files = new Set(opts.files ?? []);
+  return { bundledPath: (e) => opts.bundled?.[e], exists: (p) => files.has(p) };
+}
+
+const PW_CHROMIUM = '/home/u/.cache/ms-playwright/chromium-1248/chrome-linux/chrome';
+
+test.describe('chooseEngine', () => {
+  test('should prefer Playwright’s own Chromium when it is installed', () => {
+    const s = chooseEngine('chromium', {}, probe({ bundled: { chromium: PW_CHROMIUM }, files: ['/usr/bin/chromium'] }));
+    expect(s).toEqual({
+      ok: true,
+      choice: { engine: 'chromium', source: 'bundled', path: PW_CHROMIUM, driver: 'playwright', product: 'Chromium' },
+    });
+    // …and launch it exactly as Playwright would, with no executablePath or channel.
+    if (s.ok) expect(launchOptionsFor(s.choice)).toEqual({});
+  });
+
+  test('should fall back to the system Chromium over CDP with its executablePath', () => {
+    const s = chooseEngine('chromium', {}, probe({ files: ['/usr/bin/chromium'] }));
+    expect(s.ok && s.choice).toMatchObject({ source: 'system', path: '/usr/bin/chromium', driver: 'playwright' });
+    if (s.ok) expect(launchOptionsFor(s.choice)).toMatchObject({ executablePath: '/usr/bin/chromium' });
+  });
+
+  test('should drive a system Firefox ESR over WebDriver BiDi (channel moz-firefox)', () => {
+    const s = chooseEngine('firefox', {}, probe({ files: ['/usr/bin/firefox-esr'] }));
+    expect(s.ok && s.choice).toMatchObject({ source: 'system', driver: 'playwright-bidi', product: 'Firefox ESR' });
+    if (s.ok) expect(launchOptionsFor(s.choice)).toEqual({ channel: 'moz-firefox', executablePath: '/usr/bin/firefox-esr' });
+  });
+
+  test('should drive the system WebKitGTK with the MiniBrowser driver', () => {
+    const mb = SYSTEM_CANDIDATES.webkit[0]!;
+    const s = chooseEngine('webkit', {}, probe({ files: [mb] }));
+    expect(s.ok && s.choice).toMatchObject({ source: 'system', path: mb, driver: 'minibrowser', product: 'WebKitGTK' });
+    if (s.ok) expect(() => launchOptionsFor(s.choice)).toThrow(/not a Playwright driver/);
+  });
+
+  test('should use the system engine when CORSPROOF_BROWSERS=system even if Playwright’s is installed', () => {
+    const s = chooseEngine('chromium', { CORSPROOF_BROWSERS: 'system' }, probe({ bundled: { chromium: PW_CHROMIUM }, files: ['/usr/bin/chromium'] }));
+    expect(s.ok && s.choice.source).toBe('system');
+  });
+
+  test('should refuse CORSPROOF_BROWSERS=bundled when Playwright’s build is missing, naming the install command', () => {
+    const s = chooseEngine('firefox', { CORSPROOF_BROWSERS: 'bundled' }, probe({ files: ['/usr/bin/firefox-esr'] }));
+    expect(s).toEqual({ ok: false, message: expect.stringContaining('npx playwright install --with-deps firefox') });
+  });
+
+  test('should take an explicit path from CORSPROOF_<ENGINE>_PATH over everything else', () => {
+    const s = chooseEngine('chromium', { CORSPROOF_CHROMIUM_PATH: '/opt/chromium/chrome' }, probe({ bundled: { chromium: PW_CHROMIUM }, files: ['/opt/chromium/chrome'] }));
+    expect(s.ok && s.choice).toMatchObject({ source: 'system', path: '/opt/chromium/chrome' });
+  });
+
+  test('should say what to install when no engine exists, never pretend one does', () => {
+    const s = chooseEngine('webkit', {}, probe({}));
+    expect(s.ok).toBe(false);
+    if (!s.ok) {
+      expect(s.message).toContain('apt-get install -y libwebkit2gtk-4.1-0 xvfb');
+      expect(s.message).toContain('npx playwright install --with-deps webkit');
+    }
+  });
+
+  test('should reject an unknown CORSPROOF_BROWSERS value', () => {
+    const s = chooseEngine('chromium', { CORSPROOF_BROWSERS: 'sometimes' }, probe({ files: ['/usr/bin/chromium'] }));
+    expect(s).toEqual({ ok: false, message: expect.stringContaining('auto, bundled or system') });
+  });
+});
+
+test('Playwright stays on the 1.64 line that drives system Firefox over BiDi (see engines/playwright.ts)', () => {
+  const require = createRequire(import.meta.url);
+  const { version } = require('@playwright/test/package.json') as { version: string };
+  expect(version.startsWith(PLAYWRIGHT_PIN), `@playwright/test ${version}: 1.65.1 breaks Firefox ESR 153 over BiDi (emulation.setMediaFeaturesOverride)`).toBe(true);
+});
