@@ -11,7 +11,7 @@ import type { BucketServer } from '../servers/bucket/index.js';
 import { CASE_PARAM, type Exchange, type ExchangeLog } from '../servers/exchange-log.js';
 import type { CaseRun, CaseSpec, EngineSession } from '../engines/types.js';
 import { classify, type Classification } from './reasons.js';
-import { fillPlaceholders, type CorsFixture, type Expectation, type Origins, type Scenario } from './data.js';
+import { expectationFor, fillPlaceholders, type CorsFixture, type Expectation, type Origins, type Scenario } from './data.js';
 
 export interface CaseContext {
   engine: EngineSession;
@@ -31,6 +31,7 @@ export interface CaseEvidence {
   objectUrl: string;
   /** The configuration the bucket had, placeholders filled (null = none). */
   cors: unknown;
+  /** The fixture's expectation for this engine (a per-engine reason already applied). */
   expected: Expectation;
   observed: Verdict;
   classification?: Classification;
@@ -58,8 +59,9 @@ export async function runCorsCase(
   scenario: Scenario,
   opts: { caseId: string; timeoutMs: number },
 ): Promise<CaseEvidence> {
-  const expected = fixture.expect[scenario.id];
-  if (!expected) throw new Error(`fixture ${fixture.id} has no expectation for scenario ${scenario.id}`);
+  const declared = fixture.expect[scenario.id];
+  if (!declared) throw new Error(`fixture ${fixture.id} has no expectation for scenario ${scenario.id}`);
+  const expected = expectationFor(declared, ctx.engine.build.engine);
   const bucketName = caseBucketName(fixture.id, scenario.id);
   const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
   const store = ctx.bucket.store;

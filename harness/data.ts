@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CorsRule } from '../servers/s3/cors/index.js';
 import type { ReasonId } from './reasons.js';
+import type { EngineName } from '../engines/types.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -20,7 +21,19 @@ export type Expectation =
       reason: ReasonId;
       /** Where the browser stopped: at the preflight (the actual request is never sent) or at the actual response. */
       at: 'preflight' | 'response';
+      /**
+       * Only where engines legitimately differ: the reason a given engine reports instead, and why.
+       * The verdict itself is never per-engine.
+       */
+      engines?: Partial<Record<EngineName, { reason: ReasonId; why: string }>>;
     };
+
+/** The expectation as it applies to one engine (per-engine reason applied). */
+export function expectationFor(e: Expectation, engine: EngineName): Expectation {
+  if (e.verdict === 'allowed' || !e.engines?.[engine]) return e;
+  const { engines: _all, ...rest } = e;
+  return { ...rest, reason: e.engines[engine]!.reason };
+}
 
 export interface CorsFixture {
   id: string;
