@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, firefox, webkit } from '@playwright/test';
-import type { SiteServer } from '../servers/site/index.js';
 import { launchPlaywright } from './playwright.js';
 import { chooseEngine, INSTALL_HINT, type Probe, type SelectionEnv } from './select.js';
-import type { EngineChoice, EngineName, EngineSession } from './types.js';
+import type { EngineChoice, EngineName, EngineSession, LaunchContext } from './types.js';
 import { launchMiniBrowser } from './webkitgtk.js';
 
 export * from './types.js';
@@ -30,9 +29,9 @@ export function resolveEngine(engine: EngineName, env: SelectionEnv = process.en
 }
 
 /** Launches the chosen build; a failure says what was tried and what to install. */
-export async function launchEngine(choice: EngineChoice, site: SiteServer): Promise<EngineSession> {
+export async function launchEngine(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
   try {
-    return choice.driver === 'minibrowser' ? await launchMiniBrowser(choice, site) : await launchPlaywright(choice, site);
+    return choice.driver === 'minibrowser' ? await launchMiniBrowser(choice, ctx) : await launchPlaywright(choice, ctx);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new Error(

@@ -8,7 +8,8 @@
  * independent because every URL a case touches is unique (engines key their preflight caches by URL).
  */
 import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions } from '@playwright/test';
-import { HARNESS_PATH, type SiteServer } from '../servers/site/index.js';
+import { HARNESS_PATH } from '../servers/site/index.js';
+import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
 import {
   MARK_BEGIN,
   MARK_END,
@@ -18,6 +19,7 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
+  type LaunchContext,
   type NetworkEvent,
   type PageResult,
 } from './types.js';
@@ -33,21 +35,32 @@ export const PLAYWRIGHT_PIN = '1.64.';
 
 const TYPES: Record<EngineChoice['engine'], BrowserType> = { chromium, firefox, webkit };
 
-export function launchOptionsFor(choice: EngineChoice): LaunchOptions & { channel?: string } {
-  if (choice.source === 'bundled') return {};
-  switch (choice.driver) {
-    case 'playwright-bidi':
-      // Stock Firefox speaks WebDriver BiDi only; Playwright ≥ 1.57 selects it by channel.
-      return { channel: 'moz-firefox', executablePath: choice.path };
-    case 'playwright':
-      return {
-        executablePath: choice.path,
-        // Without these, Debian's Chromium keeps dialing Google services that this network refuses.
-        args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      };
-    default:
-      throw new Error(`driver ${choice.driver} is not a Playwright driver`);
+/**
+ * Launch options for a choice. `hosts` are test host names to resolve to loopback; `proxy` is the
+ * loopback proxy WebKit needs for that (it has no resolver switch).
+ */
+export function launchOptionsFor(
+  choice: EngineChoice,
+  hosts: readonly string[] = [],
+  proxy?: string,
+): LaunchOptions & { channel?: string } {
+  if (choice.driver === 'minibrowser') throw new Error(`driver ${choice.driver} is not a Playwright driver`);
+  const opts: LaunchOptions & { channel?: string } = {};
+  if (choice.source === 'system') {
+    opts.executablePath = choice.path;
+    // Stock Firefox speaks WebDriver BiDi only; Playwright ≥ 1.57 selects it by channel.
+    if (choice.driver === 'playwright-bidi') opts.channel = 'moz-firefox';
   }
+  const args: string[] = [];
+  if (choice.engine === 'chromium') {
+    // Without these, a stock Chromium keeps dialing Google services (refused on closed networks).
+    if (choice.source === 'system') args.push('--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run');
+    args.push(...chromiumHostRules(hosts));
+  }
+  if (args.length) opts.args = args;
+  if (choice.engine === 'firefox' && hosts.length) opts.firefoxUserPrefs = firefoxHostPrefs(hosts);
+  if (choice.engine === 'webkit' && proxy) opts.proxy = { server: proxy };
+  return opts;
 }
 
 type Stamped<T> = T & { seq: number };
@@ -63,6 +76,7 @@ class PlaywrightSession implements EngineSession {
     readonly build: EngineBuild,
     private readonly browser: Browser,
     private readonly page: import('@playwright/test').Page,
+    private readonly proxy?: LoopbackProxy,
   ) {
     page.on('console', (m) => this.push({ stream: 'console', type: m.type(), text: m.text() }));
     page.on('pageerror', (e) => this.push({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
@@ -155,6 +169,7 @@ class PlaywrightSession implements EngineSession {
 
   async close(): Promise<void> {
     await this.browser.close().catch(() => {});
+    await this.proxy?.close();
   }
 }
 
@@ -169,19 +184,24 @@ function pageErrorText(e: Error): string {
   return `${e.name}: ${e.message}`;
 }
 
-export async function launchPlaywright(choice: EngineChoice, site: SiteServer): Promise<EngineSession> {
+export async function launchPlaywright(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
   const type = TYPES[choice.engine];
-  const browser = await type.launch(launchOptionsFor(choice));
+  const proxy = choice.engine === 'webkit' && ctx.hosts.length ? new LoopbackProxy(ctx.hosts) : undefined;
+  const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start())).catch(async (e: unknown) => {
+    await proxy?.close();
+    throw e;
+  });
   try {
     const build: EngineBuild = { ...choice, version: browser.version() };
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const page = await context.newPage();
-    const session = new PlaywrightSession(build, browser, page);
-    await page.goto(site.url + HARNESS_PATH);
+    const session = new PlaywrightSession(build, browser, page, proxy);
+    await page.goto(ctx.pageOrigin + HARNESS_PATH);
     await page.waitForFunction(() => (window as unknown as { corsproof?: { ready: boolean } }).corsproof?.ready === true);
     return session;
   } catch (e) {
     await browser.close().catch(() => {});
+    await proxy?.close();
     throw e;
   }
 }

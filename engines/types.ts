@@ -110,5 +110,15 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
+/** Where the engine's harness page lives and which test host names must resolve to loopback. */
+export interface LaunchContext {
+  /** The site server (its remote-control channel drives engines without a script channel). */
+  site: import('../servers/site/index.js').SiteServer;
+  /** Origin the harness page is loaded from, e.g. http://www.example.test:PORT. */
+  pageOrigin: string;
+  /** Host names the engine must resolve to 127.0.0.1 (engines/host-map.ts). */
+  hosts: readonly string[];
+}
+
 export const MARK_BEGIN = 'corsproof:case-begin:';
 export const MARK_END = 'corsproof:case-end:';

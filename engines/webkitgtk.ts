@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import type { SiteServer } from '../servers/site/index.js';
-import { HARNESS_PATH } from '../servers/site/index.js';
+import { HARNESS_PATH, type SiteServer } from '../servers/site/index.js';
+import { LoopbackProxy } from './host-map.js';
 import {
   MARK_BEGIN,
   MARK_END,
@@ -29,6 +29,7 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
+  type LaunchContext,
   type PageResult,
 } from './types.js';
 import { execFileText, ProcessGroup } from './processes.js';
@@ -88,6 +89,7 @@ class MiniBrowserSession implements EngineSession {
     private readonly browser: ChildProcess,
     private readonly session: ReturnType<SiteServer['control']['open']>,
     private readonly profileDir: string,
+    private readonly proxy: LoopbackProxy,
   ) {
     // The setting says "stdout"; WebKitGTK 2.50 was measured writing to stderr. Read both.
     for (const stream of [browser.stdout, browser.stderr]) {
@@ -151,25 +153,30 @@ class MiniBrowserSession implements EngineSession {
   async close(): Promise<void> {
     this.session.close();
     await this.group.stopAll();
+    await this.proxy.close();
     rmSync(this.profileDir, { recursive: true, force: true });
   }
 }
 
-export async function launchMiniBrowser(choice: EngineChoice, site: SiteServer): Promise<EngineSession> {
+export async function launchMiniBrowser(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
+  const { site } = ctx;
   const group = new ProcessGroup();
+  // WebKitGTK has no host-resolver switch: test host names reach loopback through this proxy.
+  const proxy = new LoopbackProxy(ctx.hosts);
   try {
+    const proxyUrl = await proxy.start();
     const display = await startXvfb(group);
     const version = await webkitGtkVersion(choice.path, display);
     const build: EngineBuild = { ...choice, version };
     const sessionId = randomUUID();
     const session = site.control.open(sessionId);
     const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
-    const url = `${site.url}${HARNESS_PATH}?session=${sessionId}`;
+    const url = `${ctx.pageOrigin}${HARNESS_PATH}?session=${sessionId}`;
     const browser = group.spawn(
       choice.path,
       // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
       // XDG profile per session gives the same isolation.
-      ['--enable-write-console-messages-to-stdout=true', url],
+      ['--enable-write-console-messages-to-stdout=true', `--proxy=${proxyUrl}`, url],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -185,7 +192,7 @@ export async function launchMiniBrowser(choice: EngineChoice, site: SiteServer):
         },
       },
     );
-    const s = new MiniBrowserSession(build, group, browser, session, profileDir);
+    const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy);
     const spawnError = new Promise<never>((_, reject) =>
       browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
     );
@@ -193,6 +200,7 @@ export async function launchMiniBrowser(choice: EngineChoice, site: SiteServer):
     return s;
   } catch (e) {
     await group.stopAll();
+    await proxy.close();
     throw e;
   }
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { CorsRule } from '../servers/s3/cors/index.js';
 import type { ReasonId } from './reasons.js';
 import type { EngineName } from '../engines/types.js';
+import type { Origins } from './origins.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -63,10 +64,7 @@ export interface Scenario {
   steps: ScenarioStep[];
 }
 
-export interface Origins {
-  SITE_ORIGIN: string;
-  BUCKET_ORIGIN: string;
-}
+export type { Origins } from './origins.js';
 
 function readJsonDir<T>(dir: string): Array<T & { id: string }> {
   return readdirSync(dir)

@@ -14,7 +14,8 @@ import { HARNESS_PATH, startSiteServer, type SiteServer } from '../../servers/si
 import { startBucketServer, type BucketServer } from '../../servers/bucket/index.js';
 import { ExchangeLog } from '../../servers/exchange-log.js';
 import { runCorsCase, type CaseEvidence } from '../../harness/case.js';
-import type { CorsFixture, Origins, Scenario } from '../../harness/data.js';
+import type { CorsFixture, Scenario } from '../../harness/data.js';
+import { makeOrigins, TEST_HOSTS, type Origins } from '../../harness/origins.js';
 import { transcript } from '../../harness/transcript.js';
 import { serverPort } from '../../harness/ports.js';
 
@@ -45,7 +46,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         // bucket; configuration changes still need a signature (servers/bucket).
         anonymousAccess: 'open',
       });
-      await use({ log, site, bucket, origins: { SITE_ORIGIN: site.url, BUCKET_ORIGIN: bucket.url } });
+      await use({ log, site, bucket, origins: makeOrigins(site.port, bucket.url) });
       await bucket.close();
       await site.close();
     },
@@ -54,7 +55,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   engineSession: [
     async ({ browserName, servers }, use) => {
-      const session = await launchEngine(resolveEngine(browserName as EngineName), servers.site);
+      const session = await launchEngine(resolveEngine(browserName as EngineName), {
+        site: servers.site,
+        pageOrigin: servers.origins.SITE_ORIGIN,
+        hosts: TEST_HOSTS,
+      });
       try {
         await use(session);
       } finally {
@@ -100,7 +105,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
           if (await tracing.stop(path).catch(() => false)) await testInfo.attach('trace', { path, contentType: 'application/zip' });
         }
         if (evidence) {
-          const pageUrl = servers.site.url + HARNESS_PATH;
+          const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
           const json = { engineBuild: engineSession.build, pageUrl, ...evidence };
           const p = testInfo.outputPath('evidence.json');
           writeFileSync(p, JSON.stringify(json, null, 2));

@@ -30,12 +30,20 @@ test.describe('chooseEngine', () => {
     const s = chooseEngine('chromium', {}, probe({ files: ['/usr/bin/chromium'] }));
     expect(s.ok && s.choice).toMatchObject({ source: 'system', path: '/usr/bin/chromium', driver: 'playwright' });
     if (s.ok) expect(launchOptionsFor(s.choice)).toMatchObject({ executablePath: '/usr/bin/chromium' });
+    if (s.ok) {
+      expect(launchOptionsFor(s.choice, ['www.example.test']).args).toContain('--host-resolver-rules=MAP www.example.test 127.0.0.1');
+    }
   });
 
   test('should drive a system Firefox ESR over WebDriver BiDi (channel moz-firefox)', () => {
     const s = chooseEngine('firefox', {}, probe({ files: ['/usr/bin/firefox-esr'] }));
     expect(s.ok && s.choice).toMatchObject({ source: 'system', driver: 'playwright-bidi', product: 'Firefox ESR' });
     if (s.ok) expect(launchOptionsFor(s.choice)).toEqual({ channel: 'moz-firefox', executablePath: '/usr/bin/firefox-esr' });
+    if (s.ok) {
+      expect(launchOptionsFor(s.choice, ['www.example.test', 'other.example.test']).firefoxUserPrefs).toEqual({
+        'network.dns.localDomains': 'www.example.test,other.example.test',
+      });
+    }
   });
 
   test('should drive the system WebKitGTK with the MiniBrowser driver', () => {
