@@ -1,0 +1,146 @@
+/**
+ * `corsproof serve`: the bucket server (S3 REST + host-routed website endpoints) and the site
+ * server, on local ports, until SIGINT/SIGTERM.
+ *
+ * Ports: `--bucket-port` / `--site-port`, else CORSPROOF_BUCKET_PORT / CORSPROOF_SITE_PORT (from the
+ * environment or `.env`), else free ports. Credentials: CORSPROOF_ACCESS_KEY_ID,
+ * CORSPROOF_SECRET_ACCESS_KEY, CORSPROOF_REGION (defaults corsproof / corsproof-secret / us-east-1).
+ */
+import { config as loadDotenv } from 'dotenv';
+import getPort from 'get-port';
+import { ExchangeLog } from '../servers/exchange-log.js';
+import { DEFAULT_CREDENTIALS, DEFAULT_WEBSITE_DOMAIN, startBucketServer, type AnonymousAccess } from '../servers/bucket/index.js';
+import { startSiteServer } from '../servers/site/index.js';
+
+export const SERVE_HELP = `Usage: corsproof serve [options]
+
+Starts the bucket server (path-style S3 REST API, plus S3 website endpoints routed by Host
+<bucket>.s3-website.<region>.${DEFAULT_WEBSITE_DOMAIN}) and the site server, prints one line per
+server, and runs until interrupted (Ctrl-C).
+
+Options:
+  --bucket-port <n>            bucket server port (env CORSPROOF_BUCKET_PORT; default: a free port)
+  --site-port <n>              site server port (env CORSPROOF_SITE_PORT; default: a free port)
+  --host <address>             address to listen on (default 127.0.0.1)
+  --anonymous-access <mode>    'policy' (default, as S3: unsigned requests get what the bucket
+                               policy grants) or 'open' (unsigned object reads/writes allowed)
+  --help                       show this help
+
+Credentials for signed requests: CORSPROOF_ACCESS_KEY_ID, CORSPROOF_SECRET_ACCESS_KEY,
+CORSPROOF_REGION (defaults ${DEFAULT_CREDENTIALS.accessKeyId} / ${DEFAULT_CREDENTIALS.secretAccessKey} / ${DEFAULT_CREDENTIALS.region}). A .env file in the
+current directory is read.
+`;
+
+interface ServeFlags {
+  bucketPort?: number;
+  sitePort?: number;
+  host: string;
+  anonymousAccess: AnonymousAccess;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parsePort(v: string | undefined, what: string): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${what} must be a port number (0-65535), got ${JSON.stringify(v ?? '')}.`);
+  return Number(v);
+}
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeFlags {
+  const flags: ServeFlags = { host: '127.0.0.1', anonymousAccess: 'policy', help: false };
+  if (env['CORSPROOF_BUCKET_PORT']) flags.bucketPort = parsePort(env['CORSPROOF_BUCKET_PORT'], 'CORSPROOF_BUCKET_PORT');
+  if (env['CORSPROOF_SITE_PORT']) flags.sitePort = parsePort(env['CORSPROOF_SITE_PORT'], 'CORSPROOF_SITE_PORT');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    switch (name) {
+      case '--help':
+      case '-h':
+        flags.help = true;
+        break;
+      case '--bucket-port':
+        flags.bucketPort = parsePort(value(), '--bucket-port');
+        break;
+      case '--site-port':
+        flags.sitePort = parsePort(value(), '--site-port');
+        break;
+      case '--host': {
+        const h = value();
+        if (!h) throw new UsageError('--host needs an address.');
+        flags.host = h;
+        break;
+      }
+      case '--anonymous-access': {
+        const m = value();
+        if (m !== 'policy' && m !== 'open') throw new UsageError(`--anonymous-access must be 'policy' or 'open', got ${JSON.stringify(m ?? '')}.`);
+        flags.anonymousAccess = m;
+        break;
+      }
+      default:
+        throw new UsageError(`Unknown option ${JSON.stringify(arg)} for corsproof serve (see corsproof serve --help).`);
+    }
+  }
+  return flags;
+}
+
+export async function serve(argv: string[]): Promise<number> {
+  loadDotenv({ quiet: true });
+  let flags: ServeFlags;
+  try {
+    flags = parseServeArgs(argv, process.env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (flags.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const host = flags.host;
+  const log = new ExchangeLog();
+  const credentials = {
+    accessKeyId: process.env['CORSPROOF_ACCESS_KEY_ID'] || DEFAULT_CREDENTIALS.accessKeyId,
+    secretAccessKey: process.env['CORSPROOF_SECRET_ACCESS_KEY'] || DEFAULT_CREDENTIALS.secretAccessKey,
+    region: process.env['CORSPROOF_REGION'] || DEFAULT_CREDENTIALS.region,
+  };
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const bucketPort = flags.bucketPort ?? (await getPort({ host }));
+    const bucket = await startBucketServer({ host, port: bucketPort, log, credentials, anonymousAccess: flags.anonymousAccess });
+    closers.push(() => bucket.close());
+    const sitePort = flags.sitePort ?? (await getPort({ host, exclude: [bucket.port] }));
+    const site = await startSiteServer({ host, port: sitePort, log });
+    closers.push(() => site.close());
+    process.stdout.write(
+      `bucket ${bucket.url}\n` +
+        `site ${site.url}\n` +
+        `website ${bucket.websiteUrl('<bucket>')} (host-routed to the bucket port)\n`,
+    );
+  } catch (e) {
+    await closeAll();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
+      process.stderr.write(`corsproof serve could not listen (${err.code}): ${err.message}\n`);
+    else process.stderr.write(`corsproof serve failed to start: ${err.message ?? String(e)}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await closeAll();
+  return 0;
+}

@@ -1,0 +1,33 @@
+/**
+ * The only place the bucket server talks to the S3 CORS engine: HTTP request → `CorsRequestFacts`,
+ * and the engine's `HeaderList` → response headers (`applyHeaders`, the one CORS header writer).
+ * Every decision itself is made by the pure engine in ../s3/cors/.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CorsConfiguration, CorsRequestFacts, HeaderList } from '../s3/cors/index.js';
+
+/** Reads the CORS-relevant request headers; `undefined` when a header is absent. */
+export function corsFacts(
+  req: IncomingMessage,
+  target: { bucketExists: boolean; config?: CorsConfiguration; key?: string },
+): CorsRequestFacts {
+  const h = req.headers;
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
+  const origin = one(h['origin']);
+  const acrm = one(h['access-control-request-method']);
+  const acrh = one(h['access-control-request-headers']);
+  return {
+    method: req.method ?? 'GET',
+    ...(origin !== undefined ? { origin } : {}),
+    ...(acrm !== undefined ? { accessControlRequestMethod: acrm } : {}),
+    ...(acrh !== undefined ? { accessControlRequestHeaders: acrh } : {}),
+    bucketExists: target.bucketExists,
+    ...(target.config !== undefined ? { config: target.config } : {}),
+    ...(target.key !== undefined ? { key: target.key } : {}),
+  };
+}
+
+/** Writes the engine's headers, in the engine's order, replacing any earlier value of the same name. */
+export function applyHeaders(res: ServerResponse, headers: HeaderList): void {
+  for (const [name, value] of headers) res.setHeader(name, value);
+}

@@ -1,0 +1,207 @@
+/**
+ * corsproof's bucket server: an Express app that behaves like Amazon S3's path-style REST endpoint
+ * closely enough for the AWS CLI, `@aws-sdk/client-s3` and browsers, with S3's CORS behaviour
+ * decided by the pure engine in ../s3/cors/. The same listener also serves S3 static-website
+ * endpoints, chosen by the Host header (`<bucket>.s3-website.<region>.<websiteDomain>` or
+ * `<bucket>.s3-website-<region>.<websiteDomain>`); those exchanges are logged as server 'website'.
+ *
+ * Access model:
+ * - A request signed (SigV4 header or presigned URL) with the server's credentials is the bucket
+ *   owner and may do everything.
+ * - An unsigned request is anonymous. With `anonymousAccess: 'policy'` (the default, as S3) it may do
+ *   what the bucket policy grants to Principal "*". With `'open'` it may also GET/HEAD/PUT/DELETE
+ *   objects and list buckets whatever the policy — for browser tests that set buckets up through
+ *   `store` and need anonymous cross-origin reads and writes.
+ * - Whatever the mode, `?cors`, `?policy`, `?website` changes and bucket create/delete require a
+ *   valid signature (403 AccessDenied otherwise), and CORS preflights are never authenticated.
+ * - The website endpoint never authenticates: it serves what anonymous callers may read (the
+ *   policy, or everything in 'open' mode).
+ *
+ * Not implemented (501 NotImplemented, never silently mis-served): multipart uploads, CopyObject,
+ * ACLs, tagging, versioning and the other sub-resources listed in rest.ts; website redirect rules.
+ *
+ * Limits: object bodies up to `limits.objectBytes` (default 32 MiB; EntityTooLarge above),
+ * configuration documents up to `limits.configBytes` (default 64 KiB, S3's CORS document limit;
+ * MaxMessageLengthExceeded above). Everything lives in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { recordExchanges, type ExchangeLog } from '../exchange-log.js';
+import type { Credentials } from './auth.js';
+import { type AnonymousAccess, type Env, type Limits, errorHandler, newCtx, targetHost } from './context.js';
+import { Errors, S3Error, errorXml } from './errors.js';
+import { handleRest } from './rest.js';
+import { MemoryBucketStore, type BucketStore } from './store.js';
+import { handleWebsite, websiteBucketOf } from './website.js';
+
+export type { BucketStore, WebsiteConfig, StoredObjectView } from './store.js';
+export type { AnonymousAccess, Limits } from './context.js';
+
+export const DEFAULT_CREDENTIALS: Credentials = {
+  accessKeyId: 'corsproof',
+  secretAccessKey: 'corsproof-secret',
+  region: 'us-east-1',
+};
+
+export const DEFAULT_WEBSITE_DOMAIN = 'corsproof.test';
+
+export const DEFAULT_LIMITS: Limits = { objectBytes: 32 * 1024 * 1024, configBytes: 64 * 1024 };
+
+export interface BucketServerOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  log: ExchangeLog;
+  /** Defaults corsproof / corsproof-secret / us-east-1. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; region?: string };
+  /**
+   * Host suffix of website endpoints (default `corsproof.test`). `amazonaws.com` is always accepted
+   * as well, so real website origins such as `http://b.s3-website-eu-west-1.amazonaws.com` can be
+   * replayed by resolving those names to this listener. Any region in the host name is accepted.
+   */
+  websiteDomain?: string;
+  /** What unsigned requests may do (see the module comment). Default 'policy'. */
+  anonymousAccess?: AnonymousAccess;
+  /** Body size limits; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
+}
+
+export interface BucketServer {
+  /** e.g. http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** Direct in-process admin access for test setup (no HTTP, no auth). */
+  store: BucketStore;
+  /** The website endpoint URL of `bucket` on this listener (host-routed). */
+  websiteUrl(bucket: string): string;
+  /** Closes the listener and every open connection (keep-alive included). */
+  close(): Promise<void>;
+}
+
+/** The Express app, without a listener (exported for embedding and tests). */
+export function createBucketApp(env: Env, log: ExchangeLog): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+
+  const recordBucket = recordExchanges(log, 'bucket');
+  const recordWebsite = recordExchanges(log, 'website');
+
+  // First: classify by Host and start the exchange record, so every request is logged.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const site = websiteBucketOf(targetHost(req), env.websiteDomains);
+    res.locals['websiteBucket'] = site?.bucket;
+    (site ? recordWebsite : recordBucket)(req, res, next);
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const bucket = res.locals['websiteBucket'] as string | undefined;
+    const ctx = newCtx(res, bucket !== undefined ? 'website' : 'bucket', req.originalUrl);
+    const handled = bucket !== undefined ? handleWebsite(env, req, res, ctx, bucket) : handleRest(env, req, res, ctx);
+    handled.catch(next);
+  });
+
+  app.use(errorHandler());
+  return app;
+}
+
+export async function startBucketServer(opts: BucketServerOptions): Promise<BucketServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const store = new MemoryBucketStore();
+  const env: Env = {
+    store,
+    creds: {
+      accessKeyId: opts.credentials?.accessKeyId ?? DEFAULT_CREDENTIALS.accessKeyId,
+      secretAccessKey: opts.credentials?.secretAccessKey ?? DEFAULT_CREDENTIALS.secretAccessKey,
+      region: opts.credentials?.region ?? DEFAULT_CREDENTIALS.region,
+    },
+    anonymousAccess: opts.anonymousAccess ?? 'policy',
+    websiteDomains: [...new Set([opts.websiteDomain ?? DEFAULT_WEBSITE_DOMAIN, 'amazonaws.com'])],
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+  };
+  const app = createBucketApp(env, opts.log);
+  const server: Server = createServer({ requireHostHeader: false }, app);
+  // Let handlers decide about `Expect: 100-continue`: body readers send 100 Continue only when they
+  // actually read the body, so an over-size upload is refused before the client sends it.
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerUnparseable(err, socket, opts.log));
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const primaryDomain = env.websiteDomains[0]!;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    store,
+    websiteUrl: (bucket: string) => `http://${bucket}.s3-website.${env.creds.region}.${primaryDomain}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/**
+ * Requests Node's HTTP parser rejects (CR/LF inside a header value, malformed request lines, …)
+ * never reach Express. Answer them with an S3 error document, close the connection, and log the
+ * event so the harness can still see it.
+ * UNVERIFIED choice: S3's answer to an unparseable request is not in the reference; we send 400
+ * BadRequest "An error occurred when parsing the HTTP request." (the S3 BadRequest wording) — and
+ * RequestHeaderSectionTooLarge for an oversize header block.
+ */
+function answerUnparseable(err: NodeJS.ErrnoException, socket: Socket, log: ExchangeLog): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const hostId = randomBytes(57).toString('base64');
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const s3 = tooLarge
+    ? new S3Error(400, 'RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.')
+    : Errors.badRequestParse();
+  const body = errorXml(s3, requestId, hostId);
+  const headers: Record<string, string> = {
+    'x-amz-request-id': requestId,
+    'x-amz-id-2': hostId,
+    'Content-Type': 'application/xml',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Date: new Date().toUTCString(),
+    Server: 'AmazonS3',
+    Connection: 'close',
+  };
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n${body}`,
+  );
+  log.record({
+    at: new Date().toISOString(),
+    server: 'bucket',
+    method: '(unparseable)',
+    url: '',
+    requestHeaders: {},
+    status: 400,
+    responseHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    note: `request rejected by the HTTP parser (${err.code ?? err.message}); answered ${s3.code}`,
+    durationMs: 0,
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * The bucket server through the real AWS SDK for JavaScript v3 (path style): every request is
+ * SigV4-signed by the SDK and verified by the server by re-signing.
+ */
+import { test, expect } from '@playwright/test';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  GetBucketCorsCommand,
+  GetBucketPolicyCommand,
+  GetBucketWebsiteCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutBucketCorsCommand,
+  PutBucketPolicyCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Readable } from 'node:stream';
+import type { BucketServer } from '../../servers/bucket/index.js';
+import { raw, s3Client, startServer } from './helpers.js';
+
+let server: BucketServer;
+let s3: S3Client;
+
+test.beforeAll(async () => {
+  ({ server } = await startServer());
+  s3 = s3Client(server);
+});
+test.afterAll(() => server.close());
+
+async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return e;
+    throw e;
+  }
+  throw new Error('expected the S3 call to fail');
+}
+
+test('should create, head, list and delete buckets', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-buckets' }));
+  await s3.send(new HeadBucketCommand({ Bucket: 'sdk-buckets' }));
+  const list = await s3.send(new ListBucketsCommand({}));
+  expect(list.Buckets?.map((b) => b.Name)).toContain('sdk-buckets');
+  await s3.send(new PutObjectCommand({ Bucket: 'sdk-buckets', Key: 'k', Body: 'x' }));
+  const notEmpty = await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'sdk-buckets' })));
+  expect(notEmpty.name).toBe('BucketNotEmpty');
+  expect(notEmpty.$metadata.httpStatusCode).toBe(409);
+  await s3.send(new DeleteObjectCommand({ Bucket: 'sdk-buckets', Key: 'k' }));
+  await s3.send(new DeleteBucketCommand({ Bucket: 'sdk-buckets' }));
+  const gone = await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'sdk-buckets' })));
+  expect(gone.$metadata.httpStatusCode).toBe(404);
+  const bad = await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })));
+  expect(bad.name).toBe('InvalidBucketName');
+});
+
+test('should store and return objects with S3 headers', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-objects' }));
+  const body = Buffer.from('héllo, bytes \u0000\u00ff', 'utf8');
+  const put = await s3.send(
+    new PutObjectCommand({ Bucket: 'sdk-objects', Key: 'dir/a b+c.txt', Body: body, ContentType: 'text/plain; charset=utf-8', Metadata: { who: 'me' } }),
+  );
+  expect(put.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'sdk-objects', Key: 'dir/a b+c.txt' }));
+  expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(body);
+  expect(got.ContentType).toBe('text/plain; charset=utf-8');
+  expect(got.ContentLength).toBe(body.length);
+  expect(got.ETag).toBe(put.ETag);
+  expect(got.Metadata).toEqual({ who: 'me' });
+  const head = await s3.send(new HeadObjectCommand({ Bucket: 'sdk-objects', Key: 'dir/a b+c.txt' }));
+  expect(head.LastModified).toBeInstanceOf(Date);
+  await s3.send(new PutObjectCommand({ Bucket: 'sdk-objects', Key: 'dir/b', Body: 'b' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'sdk-objects', Key: 'other', Body: 'o' }));
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'sdk-objects', Prefix: 'dir/' }));
+  expect(listed.Contents?.map((c) => c.Key)).toEqual(['dir/a b+c.txt', 'dir/b']);
+  expect(listed.KeyCount).toBe(2);
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: 'sdk-objects', MaxKeys: 1 }));
+  expect(page.IsTruncated).toBe(true);
+  const next = await s3.send(new ListObjectsV2Command({ Bucket: 'sdk-objects', MaxKeys: 5, ContinuationToken: page.NextContinuationToken! }));
+  expect(next.Contents?.map((c) => c.Key)).toEqual(['dir/b', 'other']);
+  const missing = await s3Error(s3.send(new GetObjectCommand({ Bucket: 'sdk-objects', Key: 'nope' })));
+  expect(missing.name).toBe('NoSuchKey');
+});
+
+test('should accept a streamed (aws-chunked) upload', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-stream' }));
+  const data = Buffer.alloc(200_000, 7);
+  await s3.send(new PutObjectCommand({ Bucket: 'sdk-stream', Key: 's', Body: Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), ContentLength: data.length }));
+  expect(server.store.getObject('sdk-stream', 's')?.body.equals(data)).toBe(true);
+});
+
+test('should round-trip a bucket CORS configuration as sent', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-cors' }));
+  const none = await s3Error(s3.send(new GetBucketCorsCommand({ Bucket: 'sdk-cors' })));
+  expect(none.name).toBe('NoSuchCORSConfiguration');
+  expect(none.$metadata.httpStatusCode).toBe(404);
+  expect(none.message).toBe('The CORS configuration does not exist');
+  const rules = [
+    { ID: 'first', AllowedOrigins: ['http://A.example', 'https://*.b.example'], AllowedMethods: ['PUT', 'GET'], AllowedHeaders: ['X-Amz-Meta-Foo', '*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 30 },
+    { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
+  ];
+  await s3.send(new PutBucketCorsCommand({ Bucket: 'sdk-cors', CORSConfiguration: { CORSRules: rules } }));
+  const got = await s3.send(new GetBucketCorsCommand({ Bucket: 'sdk-cors' }));
+  expect(got.CORSRules).toEqual(rules);
+  const invalid = await s3Error(
+    s3.send(new PutBucketCorsCommand({ Bucket: 'sdk-cors', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } })),
+  );
+  expect(invalid.name).toBe('InvalidRequest');
+  expect(invalid.message).toBe('Found unsupported HTTP method in CORS config. Unsupported method is PATCH');
+  expect((await s3.send(new GetBucketCorsCommand({ Bucket: 'sdk-cors' }))).CORSRules).toEqual(rules);
+  const del = await s3.send(new DeleteBucketCorsCommand({ Bucket: 'sdk-cors' }));
+  expect(del.$metadata.httpStatusCode).toBe(204);
+  const again = await s3.send(new DeleteBucketCorsCommand({ Bucket: 'sdk-cors' }));
+  expect(again.$metadata.httpStatusCode).toBe(204);
+});
+
+test('should store bucket policies and website configurations', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-site' }));
+  const noPolicy = await s3Error(s3.send(new GetBucketPolicyCommand({ Bucket: 'sdk-site' })));
+  expect(noPolicy.name).toBe('NoSuchBucketPolicy');
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::sdk-site/*' }],
+  });
+  await s3.send(new PutBucketPolicyCommand({ Bucket: 'sdk-site', Policy: policy }));
+  expect((await s3.send(new GetBucketPolicyCommand({ Bucket: 'sdk-site' }))).Policy).toBe(policy);
+  const badPolicy = await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: 'sdk-site', Policy: '{"Statement": [' })));
+  expect(badPolicy.name).toBe('MalformedPolicy');
+  const noSite = await s3Error(s3.send(new GetBucketWebsiteCommand({ Bucket: 'sdk-site' })));
+  expect(noSite.name).toBe('NoSuchWebsiteConfiguration');
+  await s3.send(
+    new PutBucketWebsiteCommand({ Bucket: 'sdk-site', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: 'error.html' } } }),
+  );
+  const site = await s3.send(new GetBucketWebsiteCommand({ Bucket: 'sdk-site' }));
+  expect(site.IndexDocument?.Suffix).toBe('index.html');
+  expect(site.ErrorDocument?.Key).toBe('error.html');
+  await s3.send(new DeleteBucketPolicyCommand({ Bucket: 'sdk-site' }));
+});
+
+test('should verify presigned URLs and reject tampered or foreign signatures', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-presign' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'sdk-presign', Key: 'p.txt', Body: 'presigned' }));
+  const url = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'sdk-presign', Key: 'p.txt' }), { expiresIn: 60 }));
+  const ok = await raw(server, 'GET', url.pathname + url.search);
+  expect(ok.status).toBe(200);
+  expect(ok.text).toBe('presigned');
+  const putUrl = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'sdk-presign', Key: 'q.txt' }), { expiresIn: 60 }));
+  const put = await raw(server, 'PUT', putUrl.pathname + putUrl.search, {}, 'via presigned PUT');
+  expect(put.status).toBe(200);
+  expect(server.store.getObject('sdk-presign', 'q.txt')?.body.toString()).toBe('via presigned PUT');
+  const tampered = await raw(server, 'GET', url.pathname.replace('p.txt', 'q.txt') + url.search);
+  expect(tampered.status).toBe(403);
+  expect(tampered.text).toContain('<Code>SignatureDoesNotMatch</Code>');
+
+  const wrongSecret = s3Client(server, { accessKeyId: 'corsproof', secretAccessKey: 'nope' });
+  const sig = await s3Error(wrongSecret.send(new GetObjectCommand({ Bucket: 'sdk-presign', Key: 'p.txt' })));
+  expect(sig.name).toBe('SignatureDoesNotMatch');
+  expect(sig.$metadata.httpStatusCode).toBe(403);
+  const unknown = s3Client(server, { accessKeyId: 'stranger', secretAccessKey: 'corsproof-secret' });
+  const key = await s3Error(unknown.send(new ListBucketsCommand({})));
+  expect(key.name).toBe('InvalidAccessKeyId');
+});

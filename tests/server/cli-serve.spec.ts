@@ -1,0 +1,81 @@
+/**
+ * `npx corsproof` and `corsproof serve` as a user runs them: subcommand dispatch, flags, `.env`,
+ * one line per server, clean shutdown on SIGINT/SIGTERM.
+ */
+import { test, expect } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import { parseServeArgs } from '../../cli/serve.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'corsproof.mjs');
+
+function run(args: string[], cwd = process.cwd()) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 30_000 });
+}
+
+test('should list the commands for --help and refuse an unknown command in one sentence', () => {
+  const help = run(['--help']);
+  expect(help.status).toBe(0);
+  expect(help.stdout).toContain('serve');
+  const unknown = run(['frobnicate']);
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+  const serveHelp = run(['serve', '--help']);
+  expect(serveHelp.status).toBe(0);
+  expect(serveHelp.stdout).toContain('--bucket-port');
+  const badFlag = run(['serve', '--bucket-port', 'eighty']);
+  expect(badFlag.status).toBe(2);
+  expect(badFlag.stderr).toContain('--bucket-port must be a port number');
+});
+
+test('should read ports from flags over the environment', () => {
+  expect(parseServeArgs(['--bucket-port=81', '--site-port', '82', '--host', '0.0.0.0'], {})).toMatchObject({ bucketPort: 81, sitePort: 82, host: '0.0.0.0' });
+  expect(parseServeArgs([], { CORSPROOF_BUCKET_PORT: '91', CORSPROOF_SITE_PORT: '92' })).toMatchObject({ bucketPort: 91, sitePort: 92, host: '127.0.0.1' });
+  expect(parseServeArgs(['--bucket-port', '93'], { CORSPROOF_BUCKET_PORT: '91' })).toMatchObject({ bucketPort: 93 });
+  expect(() => parseServeArgs(['--anonymous-access', 'sometimes'], {})).toThrow(/'policy' or 'open'/);
+});
+
+test('should serve on the .env ports, print one line per server and exit 0 on SIGINT', async () => {
+  const bucketPort = await getPort();
+  const sitePort = await getPort({ exclude: [bucketPort] });
+  const dir = mkdtempSync(join(tmpdir(), 'corsproof-serve-'));
+  writeFileSync(join(dir, '.env'), `CORSPROOF_BUCKET_PORT=${bucketPort}\nCORSPROOF_SITE_PORT=${sitePort}\n`);
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no output within 20 s: ${out}`)), 20_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/^site /m.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const lines = out.trim().split('\n');
+  expect(lines[0]).toBe(`bucket http://127.0.0.1:${bucketPort}`);
+  expect(lines[1]).toBe(`site http://127.0.0.1:${sitePort}`);
+  const r = await fetch(`http://127.0.0.1:${bucketPort}/no-such-bucket/x`, { method: 'OPTIONS', headers: { Origin: 'http://a.example' } });
+  expect(r.status).toBe(403);
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+});
+
+test('should say clearly when the port is taken', async () => {
+  const port = await getPort();
+  const { createServer } = await import('node:net');
+  const blocker = createServer().listen(port, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  try {
+    const r = run(['serve', '--bucket-port', String(port)]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('EADDRINUSE');
+  } finally {
+    blocker.close();
+  }
+});
