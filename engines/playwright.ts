@@ -161,9 +161,9 @@ class PlaywrightSession implements EngineSession {
       }
       await t.startChunk({ title });
     },
-    stop: async (path: string): Promise<boolean> => {
-      await this.page.context().tracing.stopChunk({ path });
-      return true;
+    stop: async (path?: string): Promise<boolean> => {
+      await this.page.context().tracing.stopChunk(path ? { path } : {});
+      return path !== undefined;
     },
   };
 

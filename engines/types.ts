@@ -44,8 +44,22 @@ export interface FetchStep {
   body?: string;
   credentials?: 'omit' | 'same-origin' | 'include';
   mode?: 'cors' | 'no-cors' | 'same-origin';
+  /** Fetch cache mode; the runner defaults to no-store. */
+  cache?: RequestCache;
 }
-export type Step = FetchStep;
+export interface XhrStep extends Omit<FetchStep, 'kind' | 'mode'> {
+  kind: 'xhr';
+}
+export interface ImgStep {
+  kind: 'img';
+  url: string;
+  /** The crossorigin attribute; absent = a plain <img> (no CORS). */
+  crossorigin?: 'anonymous' | 'use-credentials';
+}
+export interface FragmentStep extends Omit<FetchStep, 'kind'> {
+  kind: 'fragment';
+}
+export type Step = FetchStep | XhrStep | ImgStep | FragmentStep;
 
 export interface CaseSpec {
   /** Unique per case and run; every URL of the case carries it as `corsproof-case`. */
@@ -63,6 +77,8 @@ export interface StepOutcome {
   readableHeaders?: Record<string, string>;
   bodyPreview?: string;
   bodyLength?: number;
+  /** fragment steps: the text that ended up in the page. */
+  inserted?: string;
   errorName?: string;
   errorMessage?: string;
   durationMs: number;
@@ -105,8 +121,11 @@ export interface EngineSession {
   readonly build: EngineBuild;
   /** Runs one case in the engine's harness page and collects what the engine said meanwhile. */
   run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun>;
-  /** Start/stop a Playwright trace chunk around a case; undefined where the driver has no traces. */
-  tracing?: { start(title: string): Promise<void>; stop(path: string): Promise<boolean> };
+  /**
+   * Start/stop a Playwright trace chunk around a case (stop without a path discards it); undefined
+   * where the driver has no traces.
+   */
+  tracing?: { start(title: string): Promise<void>; stop(path?: string): Promise<boolean> };
   close(): Promise<void>;
 }
 

@@ -5,13 +5,23 @@
  * `corsproof-case` id on every URL (so engines' preflight caches never leak either), runs the
  * scenario's requests in the engine's page, and gathers the evidence: what page JavaScript saw, the
  * engine's own messages, the browser's network events, and the bucket server's record of every
- * exchange, preflights included.
+ * exchange, preflights included. It also computes what the oracle predicts for the case.
  */
 import type { BucketServer } from '../servers/bucket/index.js';
 import { CASE_PARAM, type Exchange, type ExchangeLog } from '../servers/exchange-log.js';
-import type { CaseRun, CaseSpec, EngineSession } from '../engines/types.js';
+import type { CaseRun, CaseSpec, EngineSession, Step } from '../engines/types.js';
 import { classify, type Classification } from './reasons.js';
-import { expectationFor, fillPlaceholders, type CorsFixture, type Expectation, type Origins, type Scenario } from './data.js';
+import {
+  expectationFor,
+  fillPlaceholders,
+  fixtureExpectation,
+  objectBody,
+  type CorsFixture,
+  type Expectation,
+  type Scenario,
+} from './data.js';
+import type { Origins } from './origins.js';
+import { predict, type Prediction, type Verdict } from './oracle.js';
 
 export interface CaseContext {
   engine: EngineSession;
@@ -19,8 +29,6 @@ export interface CaseContext {
   log: ExchangeLog;
   origins: Origins;
 }
-
-export type Verdict = 'allowed' | 'blocked';
 
 export interface CaseEvidence {
   caseId: string;
@@ -31,9 +39,13 @@ export interface CaseEvidence {
   objectUrl: string;
   /** The configuration the bucket had, placeholders filled (null = none). */
   cors: unknown;
-  /** The fixture's expectation for this engine (a per-engine reason already applied). */
-  expected: Expectation;
+  /** The fixture's hand-written expectation for this engine (engine differences applied). */
+  expected: Expectation & { why?: string };
+  /** What the oracle computes from the S3 engine and the Fetch standard. */
+  oracle: Prediction;
   observed: Verdict;
+  /** Where the block happened, read from the server's record (an unanswered preflight stops the request). */
+  observedAt?: 'preflight' | 'response';
   classification?: Classification;
   run: CaseRun;
   /** The bucket server's record of this case, in arrival order. */
@@ -49,8 +61,14 @@ function caseBucketName(fixture: string, scenario: string): string {
   return `${stem}-${n}`;
 }
 
-export function observedVerdict(run: CaseRun): Verdict {
-  return run.result.steps.every((s) => s.settled === 'response') ? 'allowed' : 'blocked';
+/** The verdict page JavaScript experienced. */
+export function observedVerdict(run: CaseRun, scenario: Scenario): Verdict {
+  if (!run.result.steps.every((s) => s.settled === 'response')) return 'blocked';
+  if (scenario.readHeader) {
+    const last = run.result.steps[run.result.steps.length - 1];
+    return last?.readableHeaders?.[scenario.readHeader.toLowerCase()] !== undefined ? 'allowed' : 'hidden';
+  }
+  return 'allowed';
 }
 
 export async function runCorsCase(
@@ -59,42 +77,45 @@ export async function runCorsCase(
   scenario: Scenario,
   opts: { caseId: string; timeoutMs: number },
 ): Promise<CaseEvidence> {
-  const declared = fixture.expect[scenario.id];
-  if (!declared) throw new Error(`fixture ${fixture.id} has no expectation for scenario ${scenario.id}`);
-  const expected = expectationFor(declared, ctx.engine.build.engine);
-  const bucketName = caseBucketName(fixture.id, scenario.id);
+  const engineName = ctx.engine.build.engine;
   const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
+  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN);
+  const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at);
+  const bucketName = caseBucketName(fixture.id, scenario.id);
   const store = ctx.bucket.store;
   store.createBucket(bucketName);
   store.setCors(bucketName, cors);
-  store.putObject(bucketName, scenario.object.key, scenario.object.body, scenario.object.contentType);
+  const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
+  store.putObject(bucketName, scenario.object.key, objectBody(scenario.object), scenario.object.contentType, stored);
 
-  const objectUrl = `${ctx.bucket.url}/${bucketName}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${encodeURIComponent(opts.caseId)}`;
-  const spec: CaseSpec = {
-    caseId: opts.caseId,
-    steps: scenario.steps.map((s) => ({ ...s, url: objectUrl })),
-  };
+  const objectUrl = `${ctx.origins.BUCKET_ORIGIN}/${bucketName}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${encodeURIComponent(opts.caseId)}`;
+  const spec: CaseSpec = { caseId: opts.caseId, steps: scenario.steps.map((s) => ({ ...s, url: objectUrl }) as Step) };
   try {
     const run = await ctx.engine.run(spec, opts.timeoutMs);
+    const exchanges = ctx.log.forCase(opts.caseId);
+    const observed = observedVerdict(run, scenario);
+    const classification = classify(engineName, run.messages);
+    // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
+    // actual request followed.
+    const last = exchanges[exchanges.length - 1];
+    const stoppedAtPreflight = last?.method === 'OPTIONS';
     return {
       caseId: opts.caseId,
       fixture: fixture.id,
       scenario: scenario.id,
-      engine: ctx.engine.build.engine,
+      engine: engineName,
       bucketName,
       objectUrl,
       cors: cors ?? null,
       expected,
-      observed: observedVerdict(run),
-      ...withClassification(classify(ctx.engine.build.engine, run.messages)),
+      oracle,
+      observed,
+      ...(observed === 'blocked' ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
+      ...(classification ? { classification } : {}),
       run,
-      exchanges: ctx.log.forCase(opts.caseId),
+      exchanges,
     };
   } finally {
     store.deleteBucket(bucketName);
   }
-}
-
-function withClassification(c: Classification | undefined): { classification?: Classification } {
-  return c ? { classification: c } : {};
 }

@@ -17,11 +17,11 @@ export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.ur
 
 export type Expectation =
   | { verdict: 'allowed' }
+  /** The response was readable, but the header the scenario reads was not exposed to JavaScript. */
+  | { verdict: 'hidden' }
   | {
       verdict: 'blocked';
       reason: ReasonId;
-      /** Where the browser stopped: at the preflight (the actual request is never sent) or at the actual response. */
-      at: 'preflight' | 'response';
       /**
        * Only where engines legitimately differ: the reason a given engine reports instead, and why.
        * The verdict itself is never per-engine.
@@ -29,11 +29,34 @@ export type Expectation =
       engines?: Partial<Record<EngineName, { reason: ReasonId; why: string }>>;
     };
 
-/** The expectation as it applies to one engine (per-engine reason applied). */
-export function expectationFor(e: Expectation, engine: EngineName): Expectation {
-  if (e.verdict === 'allowed' || !e.engines?.[engine]) return e;
-  const { engines: _all, ...rest } = e;
-  return { ...rest, reason: e.engines[engine]!.reason };
+export interface EngineDifference {
+  engine: EngineName;
+  when: { reason: ReasonId; at: 'preflight' | 'response' };
+  reason: ReasonId;
+  why: string;
+}
+
+/** fixtures/engine-differences.json: where engines word the same failure differently. */
+export function loadEngineDifferences(file = join(FIXTURES_DIR, 'engine-differences.json')): EngineDifference[] {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { differences: EngineDifference[] }).differences;
+}
+
+/**
+ * The expectation as it applies to one engine: a fixture's own per-engine reason first, then the
+ * engine-differences table (which needs to know where the block happens: the oracle says).
+ */
+export function expectationFor(
+  e: Expectation,
+  engine: EngineName,
+  at: 'preflight' | 'response' | undefined,
+  differences: readonly EngineDifference[] = loadEngineDifferences(),
+): Expectation & { why?: string } {
+  if (e.verdict !== 'blocked') return e;
+  const { engines, ...rest } = e;
+  const own = engines?.[engine];
+  if (own) return { ...rest, reason: own.reason, why: own.why };
+  const d = differences.find((x) => x.engine === engine && x.when.reason === e.reason && x.when.at === at);
+  return d ? { ...rest, reason: d.reason, why: d.why } : rest;
 }
 
 export interface CorsFixture {
@@ -42,29 +65,46 @@ export interface CorsFixture {
   source?: string;
   /** S3 console JSON with placeholders, or null for "no CORS configuration". */
   cors: CorsRule[] | null;
+  /** Expected verdict per scenario id; "*" is the default for scenarios not listed. */
   expect: Record<string, Expectation>;
 }
 
-export interface ScenarioStep {
-  kind: 'fetch';
+export function fixtureExpectation(f: CorsFixture, scenario: string): Expectation {
+  const e = f.expect[scenario] ?? f.expect['*'];
+  if (!e) throw new Error(`fixtures/cors/${f.id}.json has no expectation for scenario "${scenario}" and no "*" default`);
+  return e;
+}
+
+interface StepCommon {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
   credentials?: 'omit' | 'same-origin' | 'include';
-  mode?: 'cors' | 'no-cors' | 'same-origin';
 }
+export type ScenarioStep =
+  | (StepCommon & { kind: 'fetch' | 'fragment'; mode?: 'cors' | 'no-cors'; cache?: RequestCache })
+  | (StepCommon & { kind: 'xhr' })
+  | { kind: 'img'; crossorigin?: 'anonymous' | 'use-credentials' };
 
 export interface Scenario {
   id: string;
   description: string;
   /** The object the scenario's requests address; the harness stores it before the case. */
-  object: { key: string; body: string; contentType: string };
+  object: { key: string; contentType: string; cacheControl?: string } & ({ body: string } | { bodyBase64: string });
   /** false, or the Access-Control-Request-Method / -Headers the engine must send in its preflight. */
   preflight: false | { method: string; headers?: string };
+  /** The verdict is whether JavaScript can read this response header ("hidden" when it cannot). */
+  readHeader?: string;
+  /** false for requests CORS does not gate (plain <img>, no-cors fetch): they always complete. */
+  corsGated?: boolean;
+  /** The scenario repeats one preflighted request to probe the preflight cache. */
+  cacheProbe?: boolean;
   steps: ScenarioStep[];
 }
 
-export type { Origins } from './origins.js';
+export function objectBody(o: Scenario['object']): Buffer {
+  return 'bodyBase64' in o ? Buffer.from(o.bodyBase64, 'base64') : Buffer.from(o.body, 'utf8');
+}
 
 function readJsonDir<T>(dir: string): Array<T & { id: string }> {
   return readdirSync(dir)

@@ -6,8 +6,10 @@
 export const TEST_DOMAIN = 'example.test';
 export const PAGE_HOST = `www.${TEST_DOMAIN}`;
 export const SIBLING_HOST = `other.${TEST_DOMAIN}`;
+/** The bucket endpoint's name, like s3.<region>.amazonaws.com (path-style requests). */
+export const BUCKET_HOST = `s3.${TEST_DOMAIN}`;
 /** Every name the browsers must resolve to 127.0.0.1. */
-export const TEST_HOSTS: readonly string[] = [PAGE_HOST, SIBLING_HOST];
+export const TEST_HOSTS: readonly string[] = [PAGE_HOST, SIBLING_HOST, BUCKET_HOST];
 
 /** Placeholders a fixture may use as `{{NAME}}`. */
 export interface Origins {
@@ -19,11 +21,11 @@ export interface Origins {
   OTHER_PORT: string;
   SIBLING_HOST: string;
   TEST_DOMAIN: string;
-  /** The bucket server's origin (http://127.0.0.1:PORT). */
+  /** The bucket endpoint's origin as pages address it (http://s3.example.test:PORT). */
   BUCKET_ORIGIN: string;
 }
 
-export function makeOrigins(sitePort: number, bucketOrigin: string): Origins {
+export function makeOrigins(sitePort: number, bucketPort: number): Origins {
   return {
     SITE_ORIGIN: `http://${PAGE_HOST}:${sitePort}`,
     SITE_HOST: PAGE_HOST,
@@ -31,6 +33,6 @@ export function makeOrigins(sitePort: number, bucketOrigin: string): Origins {
     OTHER_PORT: String(sitePort === 65535 ? sitePort - 1 : sitePort + 1),
     SIBLING_HOST,
     TEST_DOMAIN,
-    BUCKET_ORIGIN: bucketOrigin,
+    BUCKET_ORIGIN: `http://${BUCKET_HOST}:${bucketPort}`,
   };
 }

@@ -35,7 +35,7 @@ export function transcript(e: CaseEvidence, pageUrl: string): string {
   for (const p of preflights) lines.push('2. preflight:', ...describeExchange(p));
   if (actual.length === 0) lines.push('3. actual request: never sent');
   for (const a of actual) lines.push('3. actual request:', ...describeExchange(a));
-  const step = e.run.result.steps[0];
+  const step = e.run.result.steps[e.run.result.steps.length - 1];
   const js =
     step?.settled === 'response'
       ? `page read status ${step.status} (${step.type}), body ${JSON.stringify(step.bodyPreview?.slice(0, 60))}`
@@ -48,7 +48,8 @@ export function transcript(e: CaseEvidence, pageUrl: string): string {
     );
   }
   lines.push(
-    `   expected: ${e.expected.verdict}${e.expected.verdict === 'blocked' ? ` (${e.expected.reason} at the ${e.expected.at})` : ''}`,
+    `   expected: ${e.expected.verdict}${e.expected.verdict === 'blocked' ? ` (${e.expected.reason})` : ''}${e.expected.why ? ` — ${e.expected.why}` : ''}`,
+    `   oracle:   ${e.oracle.verdict}${e.oracle.reason ? ` (${e.oracle.reason} at the ${e.oracle.at})` : ''} — ${e.oracle.why}`,
   );
   return lines.join('\n') + '\n';
 }

@@ -27,7 +27,8 @@ export interface StoredObjectView {
 export interface BucketStore {
   createBucket(name: string): void;
   deleteBucket(name: string): void;
-  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): void;
+  /** `headers`: stored representation headers returned on GET/HEAD, e.g. [['Cache-Control', 'no-store']]. */
+  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string, headers?: Array<[string, string]>): void;
   getObject(bucket: string, key: string): StoredObjectView | undefined;
   setCors(bucket: string, config: CorsConfiguration | undefined): void;
   getCors(bucket: string): CorsConfiguration | undefined;
@@ -98,8 +99,12 @@ export class MemoryBucketStore implements BucketStore {
     this.buckets.delete(name);
   }
 
-  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string): void {
-    this.put(bucket, key, { body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, ...(contentType ? { contentType } : {}) });
+  putObject(bucket: string, key: string, body: Buffer | string, contentType?: string, headers?: Array<[string, string]>): void {
+    this.put(bucket, key, {
+      body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+      ...(contentType ? { contentType } : {}),
+      ...(headers ? { headers } : {}),
+    });
   }
 
   getObject(bucket: string, key: string): StoredObjectView | undefined {

@@ -8,7 +8,6 @@
  */
 import { test as base, expect } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { describeBuild, launchEngine, resolveEngine, type EngineName, type EngineSession } from '../../engines/index.js';
 import { HARNESS_PATH, startSiteServer, type SiteServer } from '../../servers/site/index.js';
 import { startBucketServer, type BucketServer } from '../../servers/bucket/index.js';
@@ -18,6 +17,12 @@ import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { makeOrigins, TEST_HOSTS, type Origins } from '../../harness/origins.js';
 import { transcript } from '../../harness/transcript.js';
 import { serverPort } from '../../harness/ports.js';
+
+function traceMode(): 'on' | 'off' | 'retain-on-failure' {
+  const v = (process.env.CORSPROOF_TRACE ?? 'retain-on-failure').trim();
+  if (v === 'on' || v === 'off' || v === 'retain-on-failure') return v;
+  throw new Error(`CORSPROOF_TRACE must be on, off or retain-on-failure, not "${v}"`);
+}
 
 export interface Servers {
   log: ExchangeLog;
@@ -46,7 +51,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         // bucket; configuration changes still need a signature (servers/bucket).
         anonymousAccess: 'open',
       });
-      await use({ log, site, bucket, origins: makeOrigins(site.port, bucket.url) });
+      await use({ log, site, bucket, origins: makeOrigins(site.port, bucket.port) });
       await bucket.close();
       await site.close();
     },
@@ -78,46 +83,52 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   corsCase: async ({ engineSession, servers }, use, testInfo) => {
-    await use(async (fixture, scenario) => {
-      const caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
-      const tracing = engineSession.tracing;
-      let traced = false;
-      if (tracing) {
-        try {
-          await tracing.start(testInfo.title);
-          traced = true;
-        } catch (e) {
-          testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
-        }
-      }
-      let evidence: CaseEvidence | undefined;
+    // Playwright traces of the engine's page, where the driver has them (not MiniBrowser).
+    // CORSPROOF_TRACE: retain-on-failure (default), on, off.
+    const mode = traceMode();
+    const tracing = mode === 'off' ? undefined : engineSession.tracing;
+    let traced = false;
+    if (tracing) {
       try {
-        evidence = await runCorsCase(
-          { engine: engineSession, bucket: servers.bucket, log: servers.log, origins: servers.origins },
-          fixture,
-          scenario,
-          { caseId, timeoutMs: 15_000 },
-        );
-        return evidence;
-      } finally {
-        if (traced && tracing) {
-          const path = testInfo.outputPath('trace.zip');
-          if (await tracing.stop(path).catch(() => false)) await testInfo.attach('trace', { path, contentType: 'application/zip' });
-        }
-        if (evidence) {
-          const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
-          const json = { engineBuild: engineSession.build, pageUrl, ...evidence };
-          const p = testInfo.outputPath('evidence.json');
-          writeFileSync(p, JSON.stringify(json, null, 2));
-          await testInfo.attach('evidence.json', { path: p, contentType: 'application/json' });
-          await testInfo.attach('transcript.txt', { body: transcript(evidence, pageUrl), contentType: 'text/plain' });
-        } else {
-          // The case failed before evidence existed; the server's record still says what arrived.
-          const seen = servers.log.forCase(caseId);
-          await testInfo.attach('server-record.json', { body: JSON.stringify(seen, null, 2), contentType: 'application/json' });
-        }
+        await tracing.start(testInfo.title);
+        traced = true;
+      } catch (e) {
+        testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
       }
+    }
+    let evidence: CaseEvidence | undefined;
+    let caseId: string | undefined;
+    await use(async (fixture, scenario) => {
+      caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
+      evidence = await runCorsCase(
+        { engine: engineSession, bucket: servers.bucket, log: servers.log, origins: servers.origins },
+        fixture,
+        scenario,
+        { caseId, timeoutMs: 15_000 },
+      );
+      return evidence;
     });
+    if (traced && tracing) {
+      const keep = mode === 'on' || testInfo.status !== testInfo.expectedStatus;
+      const path = keep ? testInfo.outputPath('trace.zip') : undefined;
+      if ((await tracing.stop(path).catch(() => false)) && path) {
+        await testInfo.attach('trace', { path, contentType: 'application/zip' });
+      }
+    }
+    if (evidence) {
+      const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
+      await testInfo.attach('evidence.json', {
+        body: JSON.stringify({ engineBuild: engineSession.build, pageUrl, ...evidence }, null, 2),
+        contentType: 'application/json',
+      });
+      await testInfo.attach('transcript.txt', { body: transcript(evidence, pageUrl), contentType: 'text/plain' });
+    } else if (caseId) {
+      // The case failed before evidence existed; the server's record still says what arrived.
+      await testInfo.attach('server-record.json', {
+        body: JSON.stringify(servers.log.forCase(caseId), null, 2),
+        contentType: 'application/json',
+      });
+    }
   },
 });
 

@@ -29,7 +29,9 @@
   }
 
   async function runFetch(step) {
-    const init = { method: step.method || 'GET', headers: step.headers || {}, cache: 'no-store' };
+    // no-store by default: nothing may come from the HTTP cache. It also bypasses the preflight
+    // cache in Chromium and Firefox (measured), so the cache probe asks for cache mode "default".
+    const init = { method: step.method || 'GET', headers: step.headers || {}, cache: step.cache || 'no-store' };
     if (step.body !== undefined) init.body = step.body;
     if (step.credentials) init.credentials = step.credentials;
     if (step.mode) init.mode = step.mode;
@@ -49,7 +51,69 @@
     }
   }
 
-  const kinds = { fetch: runFetch };
+  function runXhr(step) {
+    return new Promise(function (resolve) {
+      const t0 = performance.now();
+      const xhr = new XMLHttpRequest();
+      xhr.open(step.method || 'GET', step.url, true);
+      if (step.credentials === 'include') xhr.withCredentials = true;
+      const h = step.headers || {};
+      Object.keys(h).forEach(function (k) { xhr.setRequestHeader(k, h[k]); });
+      xhr.onload = function () {
+        const readable = {};
+        xhr.getAllResponseHeaders().trim().split(/\r?\n/).forEach(function (line) {
+          const i = line.indexOf(':');
+          if (i > 0) readable[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+        });
+        const body = xhr.responseText || '';
+        resolve({
+          settled: 'response', status: xhr.status, type: 'xhr', ok: xhr.status >= 200 && xhr.status < 300,
+          readableHeaders: readable, bodyPreview: body.slice(0, 500), bodyLength: body.length,
+          durationMs: performance.now() - t0,
+        });
+      };
+      xhr.onerror = function () {
+        // XHR gives no error object: status 0 and an "error" event is all a page learns.
+        resolve({ settled: 'error', errorName: 'XMLHttpRequest error event', errorMessage: 'status ' + xhr.status,
+          status: xhr.status, durationMs: performance.now() - t0 });
+      };
+      xhr.send(step.body === undefined ? null : step.body);
+    });
+  }
+
+  function runImg(step) {
+    return new Promise(function (resolve) {
+      const t0 = performance.now();
+      const img = new Image();
+      if (step.crossorigin) img.crossOrigin = step.crossorigin;
+      img.onload = function () {
+        resolve({ settled: 'response', type: step.crossorigin ? 'cors' : 'opaque', ok: true,
+          bodyPreview: img.naturalWidth + 'x' + img.naturalHeight, durationMs: performance.now() - t0 });
+      };
+      img.onerror = function () {
+        // An <img> error cannot tell CORS from 404 or DNS; the engine's message and the server record can.
+        resolve({ settled: 'error', errorName: 'img error event', errorMessage: 'the image did not load',
+          durationMs: performance.now() - t0 });
+      };
+      img.src = step.url;
+      document.getElementById('out').appendChild(img);
+    });
+  }
+
+  // The seed note's walkthrough: fetch an HTML fragment from the other origin and insert it.
+  async function runFragment(step) {
+    const r = await runFetch(step);
+    if (r.settled === 'response') {
+      const div = document.createElement('div');
+      div.className = 'fragment';
+      div.innerHTML = r.bodyPreview;
+      document.getElementById('out').appendChild(div);
+      r.inserted = div.textContent.trim();
+    }
+    return r;
+  }
+
+  const kinds = { fetch: runFetch, xhr: runXhr, img: runImg, fragment: runFragment };
 
   async function run(spec) {
     console.log(MARK_BEGIN + spec.caseId);

@@ -1,0 +1,68 @@
+/**
+ * The oracle (S3 engine + Fetch standard, harness/oracle.ts) must agree with every hand-written
+ * expectation in fixtures/cors/*.json. Two independent derivations of the same verdict: when they
+ * disagree, one of them is wrong and the browser results cannot be trusted until it is found.
+ */
+import { test, expect } from '@playwright/test';
+import { fillPlaceholders, fixtureExpectation, loadFixtures, loadScenarios } from '../../harness/data.js';
+import { makeOrigins } from '../../harness/origins.js';
+import { predict, unsafeRequestHeaders } from '../../harness/oracle.js';
+
+const origins = makeOrigins(41234, 9000);
+const fixtures = loadFixtures();
+const scenarios = loadScenarios();
+
+test('the matrix is at least 15 fixtures × 12 scenarios', () => {
+  expect(fixtures.length).toBeGreaterThanOrEqual(15);
+  expect(scenarios.length).toBeGreaterThanOrEqual(12);
+});
+
+for (const fixture of fixtures) {
+  test(`oracle agrees with fixtures/cors/${fixture.id}.json for every scenario`, () => {
+    const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, origins) };
+    const disagreements: string[] = [];
+    for (const scenario of scenarios) {
+      const hand = fixtureExpectation(fixture, scenario.id);
+      const p = predict(cors, scenario, origins.SITE_ORIGIN);
+      const handText = hand.verdict === 'blocked' ? `blocked/${hand.reason}` : hand.verdict;
+      const oracleText = p.verdict === 'blocked' ? `blocked/${p.reason}` : p.verdict;
+      if (handText !== oracleText) disagreements.push(`${scenario.id}: expected ${handText}, oracle ${oracleText} (${p.why})`);
+    }
+    expect(disagreements).toEqual([]);
+  });
+}
+
+test.describe('oracle rules', () => {
+  const allowSpecific = { CORSRules: [{ AllowedOrigins: [origins.SITE_ORIGIN], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }] };
+  const scenario = (id: string) => scenarios.find((s) => s.id === id)!;
+
+  test('should treat only the Fetch-safelisted request headers as safe', () => {
+    expect(unsafeRequestHeaders({ 'Content-Type': 'text/plain;charset=UTF-8', Accept: 'application/json' })).toEqual([]);
+    expect(unsafeRequestHeaders({ 'content-type': 'application/json', 'X-B': '1', 'x-a': '2' })).toEqual(['content-type', 'x-a', 'x-b']);
+    expect(unsafeRequestHeaders({ accept: 'a'.repeat(129) })).toEqual(['accept']);
+  });
+
+  test('should expect one preflight when it may be cached and two when Max-Age is 0', () => {
+    expect(predict(allowSpecific, scenario('preflight-cache'), origins.SITE_ORIGIN)).toMatchObject({ verdict: 'allowed', preflights: 1, actualRequests: 2 });
+    const zero = { CORSRules: [{ ...allowSpecific.CORSRules[0]!, MaxAgeSeconds: 0 }] };
+    expect(predict(zero, scenario('preflight-cache'), origins.SITE_ORIGIN)).toMatchObject({ verdict: 'allowed', preflights: 2, actualRequests: 2 });
+  });
+
+  test('should count the preflight of every step when S3 refuses them all (the page runs every step)', () => {
+    expect(predict(undefined, scenario('preflight-cache'), origins.SITE_ORIGIN)).toMatchObject({
+      verdict: 'blocked', at: 'preflight', preflights: 2, actualRequests: 0,
+    });
+  });
+
+  test('should stop at the preflight, before any actual request, when S3 refuses it', () => {
+    expect(predict(allowSpecific, scenario('put-custom-header'), origins.SITE_ORIGIN)).toMatchObject({
+      verdict: 'blocked', reason: 'missing-allow-origin', at: 'preflight', preflights: 1, actualRequests: 0,
+    });
+  });
+
+  test('should never block a plain <img> or a no-cors fetch', () => {
+    for (const id of ['img-plain', 'no-cors-fetch']) {
+      expect(predict(undefined, scenario(id), origins.SITE_ORIGIN)).toMatchObject({ verdict: 'allowed', preflights: 0, actualRequests: 1 });
+    }
+  });
+});
