@@ -25,7 +25,10 @@ export default defineConfig({
     ['./harness/engines-reporter.ts'],
     ['json', { outputFile: 'test-results/results.json' }],
     ['html', { open: 'never', outputFolder: 'playwright-report' }],
+    // After 'html', so its copy of cors-matrix.html lands next to the finished report.
+    ['./harness/matrix-reporter.ts'],
   ],
+  metadata: { 'CORS matrix': 'cors-matrix.html next to this report (also test-results/cors-matrix.{json,md,html})' },
   projects: [
     { name: 'unit', testDir: 'tests/unit' },
     { name: 'server', testDir: 'tests/server' },
