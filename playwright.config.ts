@@ -17,6 +17,9 @@ const browserProject = (name: 'chromium' | 'firefox' | 'webkit') => ({
 
 export default defineConfig({
   outputDir: 'test-results/artifacts',
+  // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
+  // each worker has its own servers and engine, so any case can run in any worker.
+  fullyParallel: true,
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers.
   workers: process.env.CI ? 2 : undefined,
@@ -35,5 +38,7 @@ export default defineConfig({
     browserProject('chromium'),
     browserProject('firefox'),
     browserProject('webkit'),
+    // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
+    { name: 'reliability', testDir: 'tests/reliability' },
   ],
 });

@@ -36,9 +36,16 @@ export interface EngineDifference {
   why: string;
 }
 
-/** fixtures/engine-differences.json: where engines word the same failure differently. */
+const differencesCache = new Map<string, EngineDifference[]>();
+
+/** fixtures/engine-differences.json: where engines word the same failure differently (read once). */
 export function loadEngineDifferences(file = join(FIXTURES_DIR, 'engine-differences.json')): EngineDifference[] {
-  return (JSON.parse(readFileSync(file, 'utf8')) as { differences: EngineDifference[] }).differences;
+  let d = differencesCache.get(file);
+  if (!d) {
+    d = (JSON.parse(readFileSync(file, 'utf8')) as { differences: EngineDifference[] }).differences;
+    differencesCache.set(file, d);
+  }
+  return d;
 }
 
 /**

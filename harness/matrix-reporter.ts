@@ -9,7 +9,7 @@
  *
  * Divergences between engines and disagreements with the expectation are highlighted.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { describeBuild, type EngineBuild } from '../engines/types.js';
@@ -175,10 +175,10 @@ export default class MatrixReporter implements Reporter {
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
-    const a = result.attachments.find((x) => x.name === 'evidence.json' && x.body);
-    if (!a?.body) return;
+    const a = result.attachments.find((x) => x.name === 'evidence.json');
+    if (!a) return;
     try {
-      const e = JSON.parse(a.body.toString('utf8')) as Evidence;
+      const e = JSON.parse(a.body ? a.body.toString('utf8') : readFileSync(a.path!, 'utf8')) as Evidence;
       const status = result.status === test.expectedStatus ? 'passed' : result.status === 'passed' ? 'failed' : result.status;
       // A retried case keeps only its last attempt.
       this.rows = this.rows.filter((r) => !(r.fixture === e.fixture && r.scenario === e.scenario && r.engine === e.engine && r.test === test.title));
