@@ -22,6 +22,7 @@ import {
   type LaunchContext,
   type NetworkEvent,
   type PageResult,
+  type VisitRun,
 } from './types.js';
 
 /**
@@ -152,6 +153,34 @@ class PlaywrightSession implements EngineSession {
     return { result, messages, network };
   }
 
+  async visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun> {
+    const page = await this.page.context().newPage();
+    const messages: EngineMessage[] = [];
+    const network: Array<Promise<NetworkEvent>> = [];
+    page.on('console', (m) => messages.push({ stream: 'console', type: m.type(), text: m.text() }));
+    page.on('pageerror', (e) => messages.push({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
+    page.on('request', (r) => network.push(r.allHeaders().then((headers) => ({ event: 'request' as const, method: r.method(), url: r.url(), headers }))));
+    page.on('response', (r) =>
+      network.push(r.allHeaders().then((headers) => ({ event: 'response' as const, method: r.request().method(), url: r.url(), status: r.status(), headers }))),
+    );
+    page.on('requestfailed', (r) =>
+      network.push(Promise.resolve({ event: 'requestfailed' as const, method: r.method(), url: r.url(), failure: r.failure()?.errorText ?? '' })),
+    );
+    try {
+      await page.goto(url, { timeout: opts.timeoutMs });
+      await page.waitForFunction(() => document.documentElement.dataset['loaded'], undefined, { timeout: opts.timeoutMs });
+      // Let the engine's late console lines (a failed load is torn down after the rejection) arrive.
+      await page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
+      const state = await page.evaluate(() => document.documentElement.dataset['loaded'] ?? 'timeout');
+      const text = await page.evaluate(() => document.body.innerText);
+      if (opts.screenshotPath) await page.screenshot({ path: opts.screenshotPath });
+      const events = await Promise.all(network.map((n) => n.catch((e: Error) => ({ event: 'request' as const, method: '?', url: '', failure: e.message }))));
+      return { state, text, messages, network: events, ...(opts.screenshotPath ? { screenshot: opts.screenshotPath } : {}) };
+    } finally {
+      await page.close();
+    }
+  }
+
   tracing = {
     start: async (title: string): Promise<void> => {
       const t = this.page.context().tracing;
@@ -193,7 +222,7 @@ export async function launchPlaywright(choice: EngineChoice, ctx: LaunchContext)
   });
   try {
     const build: EngineBuild = { ...choice, version: browser.version() };
-    const context = await browser.newContext({ serviceWorkers: 'block' });
+    const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
     const page = await context.newPage();
     const session = new PlaywrightSession(build, browser, page, proxy);
     await page.goto(ctx.pageOrigin + HARNESS_PATH);

@@ -117,8 +117,27 @@ export interface CaseRun {
   networkNote?: string;
 }
 
+/** What a visit to a whole page (not the harness page) produced. */
+export interface VisitRun {
+  /** The page's own `<html data-loaded>` value when it finished ('timeout' if it never did). */
+  state: string;
+  /** The page's visible text at that moment. */
+  text: string;
+  messages: EngineMessage[];
+  network?: NetworkEvent[];
+  networkNote?: string;
+  /** Path of a PNG screenshot, when one was asked for and the driver can take it. */
+  screenshot?: string;
+}
+
 export interface EngineSession {
   readonly build: EngineBuild;
+  /**
+   * Opens `url` as a top-level page (a walkthrough's own page), waits until it sets
+   * `<html data-loaded>`, and collects what the engine said meanwhile. The page must load
+   * `/__corsproof/runner.js` from the site origin so drivers without a script channel can follow it.
+   */
+  visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun>;
   /** Runs one case in the engine's harness page and collects what the engine said meanwhile. */
   run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun>;
   /**
@@ -137,6 +156,8 @@ export interface LaunchContext {
   pageOrigin: string;
   /** Host names the engine must resolve to 127.0.0.1 (engines/host-map.ts). */
   hosts: readonly string[];
+  /** Accept the run's self-made test certificates (in this browser only). */
+  ignoreTlsErrors?: boolean;
 }
 
 export const MARK_BEGIN = 'corsproof:case-begin:';

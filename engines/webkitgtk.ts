@@ -31,7 +31,10 @@ import {
   type EngineSession,
   type LaunchContext,
   type PageResult,
+  type VisitRun,
 } from './types.js';
+import { screenshotDisplay } from './xwd.js';
+import { writeFileSync } from 'node:fs';
 import { execFileText, ProcessGroup } from './processes.js';
 
 // "[<source url>:<line>:<column>: ]CONSOLE [<SOURCE> ]<LEVEL> <text>" (measured, 2.50.6): the location
@@ -90,6 +93,8 @@ class MiniBrowserSession implements EngineSession {
     private readonly session: ReturnType<SiteServer['control']['open']>,
     private readonly profileDir: string,
     private readonly proxy: LoopbackProxy,
+    private readonly display: string,
+    private readonly harnessUrl: string,
   ) {
     // The setting says "stdout"; WebKitGTK 2.50 was measured writing to stderr. Read both.
     for (const stream of [browser.stdout, browser.stderr]) {
@@ -128,26 +133,45 @@ class MiniBrowserSession implements EngineSession {
     }
   }
 
-  async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
-    if (this.exited) throw new Error(`${this.exited}; cannot run case ${spec.caseId}`);
-    const result = (await this.session.run(spec, timeoutMs)) as PageResult;
+  /** The console lines between a case's markers (waiting for the end marker), dropped from the buffer. */
+  private async takeCaseLines(caseId: string): Promise<EngineMessage[]> {
     // The page logs its end marker before it posts the result, but stderr is a different pipe from
     // the HTTP request: wait until the marker has been read too.
-    const endLine = MARK_END + spec.caseId;
+    const endLine = MARK_END + caseId;
     if (!(await this.waitForLine((m) => m.text === endLine, 5_000))) {
       throw new Error(`MiniBrowser's console never printed "${endLine}"${this.exited ? ` (${this.exited})` : ''}`);
     }
-    const begin = this.lines.findIndex((m) => m.text === MARK_BEGIN + spec.caseId);
+    const begin = this.lines.findIndex((m) => m.text === MARK_BEGIN + caseId);
     const end = this.lines.findIndex((m) => m.text === endLine);
     const messages = this.lines.slice(begin + 1, end);
     this.lines = this.lines.slice(end + 1);
-    return {
-      result,
-      messages,
-      networkNote:
-        'WebKitGTK MiniBrowser is driven without a browser protocol, so it reports no network events; ' +
-        "the bucket server's record is the network evidence.",
-    };
+    return messages;
+  }
+
+  private static readonly NETWORK_NOTE =
+    'WebKitGTK MiniBrowser is driven without a browser protocol, so it reports no network events; ' +
+    "the bucket server's record is the network evidence.";
+
+  async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
+    if (this.exited) throw new Error(`${this.exited}; cannot run case ${spec.caseId}`);
+    const result = (await this.session.run(spec, timeoutMs)) as PageResult;
+    return { result, messages: await this.takeCaseLines(spec.caseId), networkNote: MiniBrowserSession.NETWORK_NOTE };
+  }
+
+  async visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun> {
+    if (this.exited) throw new Error(`${this.exited}; cannot visit ${url}`);
+    const r = (await this.session.visit(url, opts.caseId, opts.timeoutMs)) as { visit: { state: string; text: string } };
+    const messages = await this.takeCaseLines(opts.caseId);
+    let screenshot: string | undefined;
+    if (opts.screenshotPath) {
+      writeFileSync(opts.screenshotPath, await screenshotDisplay(this.display));
+      screenshot = opts.screenshotPath;
+    }
+    // Back to the harness page, so later cases run from the page origin again.
+    const home = `${opts.caseId}.home`;
+    await this.session.visit(this.harnessUrl, home, opts.timeoutMs);
+    await this.takeCaseLines(home);
+    return { ...r.visit, messages, networkNote: MiniBrowserSession.NETWORK_NOTE, ...(screenshot ? { screenshot } : {}) };
   }
 
   async close(): Promise<void> {
@@ -176,7 +200,14 @@ export async function launchMiniBrowser(choice: EngineChoice, ctx: LaunchContext
       choice.path,
       // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
       // XDG profile per session gives the same isolation.
-      ['--enable-write-console-messages-to-stdout=true', `--proxy=${proxyUrl}`, url],
+      [
+        '--enable-write-console-messages-to-stdout=true',
+        `--proxy=${proxyUrl}`,
+        // Test certificates (made at run time for test host names) are accepted by this browser
+        // only; nothing machine-wide trusts them.
+        ...(ctx.ignoreTlsErrors ? ['--ignore-tls-errors'] : []),
+        url,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -192,7 +223,7 @@ export async function launchMiniBrowser(choice: EngineChoice, ctx: LaunchContext
         },
       },
     );
-    const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy);
+    const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy, display, url);
     const spawnError = new Promise<never>((_, reject) =>
       browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
     );

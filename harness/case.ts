@@ -75,11 +75,12 @@ export async function runCorsCase(
   ctx: CaseContext,
   fixture: CorsFixture,
   scenario: Scenario,
-  opts: { caseId: string; timeoutMs: number },
+  opts: { caseId: string; timeoutMs: number; /** Where the bucket is addressed (default BUCKET_ORIGIN). */ targetOrigin?: string },
 ): Promise<CaseEvidence> {
   const engineName = ctx.engine.build.engine;
   const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
-  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN);
+  const target = opts.targetOrigin ?? ctx.origins.BUCKET_ORIGIN;
+  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin);
   const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at);
   const bucketName = caseBucketName(fixture.id, scenario.id);
   const store = ctx.bucket.store;
@@ -88,7 +89,7 @@ export async function runCorsCase(
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
   store.putObject(bucketName, scenario.object.key, objectBody(scenario.object), scenario.object.contentType, stored);
 
-  const objectUrl = `${ctx.origins.BUCKET_ORIGIN}/${bucketName}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${encodeURIComponent(opts.caseId)}`;
+  const objectUrl = `${target}/${bucketName}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${encodeURIComponent(opts.caseId)}`;
   const spec: CaseSpec = { caseId: opts.caseId, steps: scenario.steps.map((s) => ({ ...s, url: objectUrl }) as Step) };
   try {
     const run = await ctx.engine.run(spec, opts.timeoutMs);

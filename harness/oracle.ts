@@ -89,7 +89,14 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()
 
 type Block = { reason: ReasonId; at: 'preflight' | 'response'; why: string };
 
-export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string): Prediction {
+/**
+ * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
+ * Same-origin requests are not subject to CORS at all: no preflight, no CORS check.
+ */
+export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
+  if (target !== undefined && target === origin) {
+    return { verdict: 'allowed', preflights: 0, actualRequests: scenario.steps.length, why: 'same origin: CORS does not apply' };
+  }
   let preflights = 0;
   let actualRequests = 0;
   // Preflight cache entries made by earlier steps of this scenario (same URL, same credentials mode).

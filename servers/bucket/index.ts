@@ -25,8 +25,9 @@
  * MaxMessageLengthExceeded above). Everything lives in memory.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
+import { listenHttp, type Listener } from '../listen.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { recordExchanges, type ExchangeLog } from '../exchange-log.js';
 import type { Credentials } from './auth.js';
@@ -67,6 +68,18 @@ export interface BucketServerOptions {
   anonymousAccess?: AnonymousAccess;
   /** Body size limits; defaults in DEFAULT_LIMITS. */
   limits?: Partial<Limits>;
+  /**
+   * Also speak HTTPS on the same port (the first byte of a connection tells TLS from HTTP), so
+   * `http://host:P` and `https://host:P` differ in nothing but the scheme.
+   */
+  tls?: { key: string; cert: string };
+  /** More listeners of the same app on other ports (e.g. "same host, other port" origins). */
+  extraPorts?: number[];
+  /**
+   * Requests this handler claims (it calls `next()` for the rest) are served before S3 routing —
+   * used to serve corsproof's own page from the bucket's origin for same-origin cases.
+   */
+  front?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: () => void) => void;
 }
 
 export interface BucketServer {
@@ -77,6 +90,8 @@ export interface BucketServer {
   store: BucketStore;
   /** The website endpoint URL of `bucket` on this listener (host-routed). */
   websiteUrl(bucket: string): string;
+  /** Ports of `extraPorts` listeners, in order (each resolved when 0 was asked). */
+  extraPorts: number[];
   /** Closes the listener and every open connection (keep-alive included). */
   close(): Promise<void>;
 }
@@ -124,25 +139,22 @@ export async function startBucketServer(opts: BucketServerOptions): Promise<Buck
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
   };
   const app = createBucketApp(env, opts.log);
-  const server: Server = createServer({ requireHostHeader: false }, app);
-  // Let handlers decide about `Expect: 100-continue`: body readers send 100 Continue only when they
-  // actually read the body, so an over-size upload is refused before the client sends it.
-  server.on('checkContinue', (req, res) => server.emit('request', req, res));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerUnparseable(err, socket, opts.log));
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  const front = opts.front;
+  const handler: RequestListener = front ? (req, res) => front(req, res, () => app(req, res)) : app;
+  const listeners: Listener[] = [];
+  const listen = async (port: number, tls?: { key: string; cert: string }) => {
+    const l = await listenHttp(handler, { host, port, ...(tls ? { tls } : {}) }, (server) => {
+      // Let handlers decide about `Expect: 100-continue`: body readers send 100 Continue only when
+      // they actually read the body, so an over-size upload is refused before the client sends it.
+      server.on('checkContinue', (req, res) => server.emit('request', req, res));
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerUnparseable(err, socket, opts.log));
     });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+    listeners.push(l);
+    return l.port;
+  };
+  const port = await listen(opts.port ?? 0, opts.tls);
+  const extraPorts: number[] = [];
+  for (const p of opts.extraPorts ?? []) extraPorts.push(await listen(p));
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const primaryDomain = env.websiteDomains[0]!;
   return {
@@ -150,12 +162,10 @@ export async function startBucketServer(opts: BucketServerOptions): Promise<Buck
     port,
     store,
     websiteUrl: (bucket: string) => `http://${bucket}.s3-website.${env.creds.region}.${primaryDomain}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const s of sockets) s.destroy();
-      }),
+    extraPorts,
+    close: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+    },
   };
 }
 

@@ -4,11 +4,11 @@
  * in-page runner and get the outcomes back.
  */
 import express from 'express';
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ExchangeLog, recordExchanges } from '../exchange-log.js';
 import { RemoteControl } from './remote-control.js';
+import { listenHttp } from '../listen.js';
 
 export const HARNESS_PATH = '/__corsproof/harness.html';
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -28,14 +28,20 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
-export async function startSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
-  const host = opts.host ?? '127.0.0.1';
+export interface SiteApp {
+  app: express.Express;
+  control: RemoteControl;
+  setPage(path: string, body: string, contentType?: string): void;
+}
+
+/** The site's Express app without a listener (to embed it, e.g. on the bucket's own origin). */
+export function createSiteApp(log: ExchangeLog, serverName = 'site'): SiteApp {
   const control = new RemoteControl();
   const pages = new Map<string, { body: string; contentType: string }>();
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(recordExchanges(opts.log, 'site'));
+  app.use(recordExchanges(log, serverName));
   app.use((_req, res, next) => {
     // Pages and runner are never cached: every run must load what the harness serves now.
     res.setHeader('Cache-Control', 'no-store');
@@ -52,32 +58,35 @@ export async function startSiteServer(opts: SiteServerOptions): Promise<SiteServ
     res.setHeader('Content-Type', page.contentType);
     res.send(page.body);
   });
-
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port ?? 0, host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('site server: no TCP address');
-  const port = address.port;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    app,
     control,
     setPage(path, body, contentType = 'text/html; charset=utf-8') {
       pages.set(path, { body, contentType });
     },
+  };
+}
+
+/** A front handler that serves corsproof's own paths (/__corsproof/…) and passes the rest on. */
+export function siteFront(site: SiteApp) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    if (req.url?.startsWith('/__corsproof/')) site.app(req as express.Request, res as express.Response);
+    else next();
+  };
+}
+
+export async function startSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const site = createSiteApp(opts.log);
+  const listener = await listenHttp(site.app, { host, port: opts.port ?? 0 });
+  return {
+    url: `http://${host}:${listener.port}`,
+    port: listener.port,
+    control: site.control,
+    setPage: site.setPage,
     async close() {
-      control.closeAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
+      site.control.closeAll();
+      await listener.close();
     },
   };
 }

@@ -24,6 +24,15 @@ export class RemoteSession {
 
   /** Sends one case to the page and resolves with the page's outcome. One case at a time. */
   run(spec: unknown, timeoutMs: number): Promise<unknown> {
+    return this.request({ kind: 'run', spec }, timeoutMs);
+  }
+
+  /** Makes the page navigate to `url`; resolves with what the visited page reports. */
+  visit(url: string, caseId: string, timeoutMs: number): Promise<unknown> {
+    return this.request({ kind: 'visit', url, caseId }, timeoutMs);
+  }
+
+  private request(cmd: unknown, timeoutMs: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error(`remote session ${this.id} is closed`));
     if (this.pending) return Promise.reject(new Error(`remote session ${this.id} is busy`));
     return new Promise((resolve, reject) => {
@@ -41,7 +50,7 @@ export class RemoteSession {
           reject(e);
         },
       };
-      this.push({ kind: 'run', spec });
+      this.push(cmd);
     });
   }
 
@@ -137,12 +146,19 @@ export class RemoteControl {
 
   router(): Router {
     const r = express.Router();
+    // The runner may sit on another origin than this server (a page a walkthrough visits loads it
+    // from here): the channel answers any origin. It carries only the harness's own commands.
+    r.use((_req, res, next) => {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      next();
+    });
     r.get('/:session/next', (req, res) => {
       const s = this.sessions.get(req.params.session);
       if (!s) return void res.status(404).end();
       s.onPoll(res);
     });
-    r.post('/:session/result', express.json({ limit: '10mb' }), (req, res) => {
+    // text/plain: a CORS-safelisted content type, so a cross-origin runner posts without a preflight.
+    r.post('/:session/result', express.json({ limit: '10mb', type: ['application/json', 'text/plain'] }), (req, res) => {
       const s = this.sessions.get(req.params.session);
       if (!s) return void res.status(404).end();
       s.onResult(req.body);

@@ -1,8 +1,8 @@
 /**
  * The harness as Playwright fixtures — the one `test` and `expect` browser specs import.
  *
- * Worker scope: the site and bucket servers (each worker its own, on its own ports, so parallel
- * workers never share state) and one engine session. Test scope: `corsCase`, which runs one
+ * Worker scope: the servers (each worker its own, on its own ports, so parallel workers never share
+ * state; arranged as the spec asks with `test.use({ serverMode })`) and one engine session. Test scope: `corsCase`, which runs one
  * fixture × scenario in the worker's engine and attaches the evidence; and an automatic `engine`
  * annotation naming the build that ran.
  */
@@ -10,14 +10,11 @@ import { test as base, expect } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { describeBuild, launchEngine, resolveEngine, type EngineName, type EngineSession } from '../../engines/index.js';
-import { HARNESS_PATH, startSiteServer, type SiteServer } from '../../servers/site/index.js';
-import { startBucketServer, type BucketServer } from '../../servers/bucket/index.js';
-import { ExchangeLog } from '../../servers/exchange-log.js';
+import { HARNESS_PATH } from '../../servers/site/index.js';
+import { startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
 import { runCorsCase, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
-import { makeOrigins, TEST_HOSTS, type Origins } from '../../harness/origins.js';
 import { transcript } from '../../harness/transcript.js';
-import { serverPort } from '../../harness/ports.js';
 
 function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   const v = (process.env.CORSPROOF_TRACE ?? 'off').trim();
@@ -25,36 +22,26 @@ function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   throw new Error(`CORSPROOF_TRACE must be on, off or retain-on-failure, not "${v}"`);
 }
 
-export interface Servers {
-  log: ExchangeLog;
-  site: SiteServer;
-  bucket: BucketServer;
-  origins: Origins;
-}
+export type Servers = ServerSet;
 
-type WorkerFixtures = { servers: Servers; engineSession: EngineSession };
+type WorkerFixtures = { serverMode: ServerMode; servers: Servers; engineSession: EngineSession };
 type TestFixtures = {
   engineAnnotation: void;
-  corsCase: (fixture: CorsFixture, scenario: Scenario) => Promise<CaseEvidence>;
+  corsCase: (fixture: CorsFixture, scenario: Scenario, opts?: { targetOrigin?: string }) => Promise<CaseEvidence>;
 };
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
+  /** Which arrangement of servers the spec needs (harness/server-set.ts); `test.use({ serverMode })`. */
+  serverMode: ['split', { scope: 'worker', option: true }],
+
   servers: [
-    async ({}, use, workerInfo) => {
-      const log = new ExchangeLog();
-      const host = '127.0.0.1';
-      const site = await startSiteServer({ host, port: await serverPort('site', workerInfo.parallelIndex), log });
-      const bucket = await startBucketServer({
-        host,
-        port: await serverPort('bucket', workerInfo.parallelIndex),
-        log,
-        // The browser cases read and write objects anonymously, as pages do against a public
-        // bucket; configuration changes still need a signature (servers/bucket).
-        anonymousAccess: 'open',
-      });
-      await use({ log, site, bucket, origins: makeOrigins(site.port, bucket.port) });
-      await bucket.close();
-      await site.close();
+    async ({ serverMode }, use, workerInfo) => {
+      const set = await startServerSet(serverMode, workerInfo.parallelIndex);
+      try {
+        await use(set);
+      } finally {
+        await set.close();
+      }
     },
     { scope: 'worker', timeout: 30_000 },
   ],
@@ -64,7 +51,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const session = await launchEngine(resolveEngine(browserName as EngineName), {
         site: servers.site,
         pageOrigin: servers.origins.SITE_ORIGIN,
-        hosts: TEST_HOSTS,
+        hosts: servers.hosts,
+        ignoreTlsErrors: servers.tls,
       });
       try {
         await use(session);
@@ -98,16 +86,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
       }
     }
-    let evidence: CaseEvidence | undefined;
+    const evidences: CaseEvidence[] = [];
     let caseId: string | undefined;
-    await use(async (fixture, scenario) => {
+    await use(async (fixture, scenario, opts = {}) => {
       caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
-      evidence = await runCorsCase(
+      const evidence = await runCorsCase(
         { engine: engineSession, bucket: servers.bucket, log: servers.log, origins: servers.origins },
         fixture,
         scenario,
-        { caseId, timeoutMs: 15_000 },
+        { caseId, timeoutMs: 15_000, ...opts },
       );
+      evidences.push(evidence);
+      caseId = undefined;
       return evidence;
     });
     if (traced && tracing) {
@@ -117,14 +107,21 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await testInfo.attach('trace', { path, contentType: 'application/zip' });
       }
     }
-    if (evidence) {
-      const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
+    const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
+    for (const [i, evidence] of evidences.entries()) {
+      // One case per test is a matrix cell ("evidence.json", read by the matrix reporter); tests
+      // that run several cases number them.
+      const name = evidences.length === 1 ? 'evidence.json' : `evidence-${i + 1}-${evidence.fixture}-${evidence.scenario}.json`;
       // A file, not an inline body: keeps results.json small and the worker→runner messages light.
-      const path = testInfo.outputPath('evidence.json');
+      const path = testInfo.outputPath(name);
       writeFileSync(path, JSON.stringify({ engineBuild: engineSession.build, pageUrl, ...evidence }, null, 2));
-      await testInfo.attach('evidence.json', { path, contentType: 'application/json' });
-      await testInfo.attach('transcript.txt', { body: transcript(evidence, pageUrl), contentType: 'text/plain' });
-    } else if (caseId) {
+      await testInfo.attach(name, { path, contentType: 'application/json' });
+      await testInfo.attach(name.replace(/^evidence/, 'transcript').replace(/\.json$/, '.txt'), {
+        body: transcript(evidence, pageUrl),
+        contentType: 'text/plain',
+      });
+    }
+    if (caseId) {
       // The case failed before evidence existed; the server's record still says what arrived.
       await testInfo.attach('server-record.json', {
         body: JSON.stringify(servers.log.forCase(caseId), null, 2),

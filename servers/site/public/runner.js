@@ -132,13 +132,46 @@
     return { caseId: spec.caseId, steps: steps, userAgent: navigator.userAgent };
   }
 
-  window.corsproof = { run: run, ready: true };
+  // A visited page (a walkthrough's own page, not the harness page) says it is done by setting
+  // <html data-loaded="…">; until then the runner waits.
+  function pageState(timeoutMs) {
+    return new Promise(function (resolve) {
+      const t0 = Date.now();
+      (function poll() {
+        const state = document.documentElement.dataset.loaded;
+        if (state || Date.now() - t0 > timeoutMs) {
+          resolve({ state: state || 'timeout', text: document.body ? document.body.innerText : '' });
+        } else {
+          setTimeout(poll, 20);
+        }
+      })();
+    });
+  }
 
-  // Remote-control mode (engines without a script channel): ?session=<id>.
-  const session = new URLSearchParams(location.search).get('session');
+  window.corsproof = { run: run, pageState: pageState, ready: true };
+
+  // Remote-control mode (engines without a script channel). The harness page is opened with
+  // ?session=<id>; a visited page carries #corsproof-session=<id>&corsproof-case=<id> and loads this
+  // script from the site server, so the channel lives at this script's own origin.
+  const script = document.currentScript;
+  const controlOrigin = script && script.src ? new URL(script.src).origin : location.origin;
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const session = new URLSearchParams(location.search).get('session') || hash.get('corsproof-session');
   if (session) {
-    const base = '/__corsproof/control/' + encodeURIComponent(session);
+    const base = controlOrigin + '/__corsproof/control/' + encodeURIComponent(session);
+    const post = function (result) {
+      // text/plain keeps the post CORS-simple when this page is on another origin.
+      return fetch(base + '/result', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(result) })
+        .catch(function () {});
+    };
     (async function loop() {
+      const visited = hash.get('corsproof-case');
+      if (visited) {
+        const st = await pageState(15000);
+        await settle();
+        console.log(MARK_END + visited);
+        await post({ caseId: visited, visit: st, userAgent: navigator.userAgent });
+      }
       for (;;) {
         let cmd;
         try {
@@ -151,10 +184,14 @@
           continue;
         }
         if (cmd.kind === 'quit') return;
-        const result = await run(cmd.spec);
-        await fetch(base + '/result', {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result),
-        }).catch(function () {});
+        if (cmd.kind === 'visit') {
+          console.log(MARK_BEGIN + cmd.caseId);
+          const u = new URL(cmd.url);
+          u.hash = 'corsproof-session=' + encodeURIComponent(session) + '&corsproof-case=' + encodeURIComponent(cmd.caseId);
+          location.href = u.href;
+          return; // this page is going away; the visited page continues the loop
+        }
+        await post(await run(cmd.spec));
       }
     })();
   }
