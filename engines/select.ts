@@ -43,7 +43,7 @@ export const INSTALL_HINT: Record<EngineName, string> = {
   chromium: '`npx playwright install --with-deps chromium`, or on Debian/Ubuntu `apt-get install -y chromium`',
   firefox: '`npx playwright install --with-deps firefox`, or on Debian `apt-get install -y firefox-esr` (Firefox ≥ 138)',
   webkit:
-    '`npx playwright install --with-deps webkit`, or on Debian `apt-get install -y libwebkit2gtk-4.1-0 xvfb` (WebKitGTK MiniBrowser)',
+    '`npx playwright install --with-deps webkit`, or on Debian `apt-get install -y libwebkit2gtk-4.1-0 xvfb x11-apps` (WebKitGTK MiniBrowser)',
 };
 
 const PATH_VAR: Record<EngineName, keyof SelectionEnv> = {

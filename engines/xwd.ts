@@ -1,7 +1,7 @@
 /**
  * Screenshots of an Xvfb display without ImageMagick: `xwd -root` (Debian package x11-apps) dumps
  * the screen as an XWD image, converted here to PNG with Node's zlib. Handles what Xvfb produces:
- * ZPixmap, 24-bit depth in 32 bits per pixel, either byte order.
+ * ZPixmap, 24-bit depth in 24 or 32 bits per pixel, either byte order.
  */
 import { deflateSync, crc32 } from 'node:zlib';
 import { execFile } from 'node:child_process';
@@ -16,15 +16,20 @@ export function xwdToPng(xwd: Buffer): Buffer {
   const bitsPerPixel = u32(11);
   const bytesPerLine = u32(12);
   const ncolors = u32(19);
-  if (format !== 2 || bitsPerPixel !== 32) throw new Error(`unsupported XWD image: format ${format}, ${bitsPerPixel} bits per pixel`);
+  if (format !== 2 || (bitsPerPixel !== 32 && bitsPerPixel !== 24)) {
+    throw new Error(`unsupported XWD image: format ${format}, ${bitsPerPixel} bits per pixel`);
+  }
+  const bpp = bitsPerPixel / 8;
   const data = headerSize + ncolors * 12;
   const rows = Buffer.alloc(height * (1 + width * 3));
   for (let y = 0; y < height; y++) {
     const out = y * (1 + width * 3);
     rows[out] = 0; // filter: none
     for (let x = 0; x < width; x++) {
-      const p = data + y * bytesPerLine + x * 4;
-      const [r, g, b] = byteOrder === 0 ? [xwd[p + 2]!, xwd[p + 1]!, xwd[p]!] : [xwd[p + 1]!, xwd[p + 2]!, xwd[p + 3]!];
+      const p = data + y * bytesPerLine + x * bpp;
+      // LSBFirst stores B, G, R(, pad); MSBFirst (pad,) R, G, B.
+      const o = bpp - 3;
+      const [r, g, b] = byteOrder === 0 ? [xwd[p + 2]!, xwd[p + 1]!, xwd[p]!] : [xwd[p + o]!, xwd[p + o + 1]!, xwd[p + o + 2]!];
       rows[out + 1 + x * 3] = r;
       rows[out + 2 + x * 3] = g;
       rows[out + 3 + x * 3] = b;

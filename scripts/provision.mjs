@@ -56,7 +56,7 @@ const canApt = isRoot && have('apt-get') && have('dpkg');
 const APT_PACKAGES = {
   chromium: ['chromium'],
   firefox: ['firefox-esr'],
-  webkit: ['libwebkit2gtk-4.1-0', 'xvfb'],
+  webkit: ['libwebkit2gtk-4.1-0', 'xvfb', 'x11-apps'],
 };
 let aptUpdated = false;
 function aptInstall(packages) {
@@ -81,11 +81,12 @@ if (todo.length && mode !== 'bundled' && canApt) {
   aptInstall(todo.flatMap((e) => APT_PACKAGES[e]));
   todo = missing();
 }
-// The system WebKit driver also needs Xvfb.
+// The system WebKit driver also needs Xvfb (its display) and xwd (its screenshots).
 const webkit = chooseEngine('webkit', env, realProbe);
-if (webkit.ok && webkit.choice.driver === 'minibrowser' && !have('Xvfb')) {
-  if (canApt) aptInstall(['xvfb']);
-  if (!have('Xvfb')) todo.push('webkit (Xvfb)');
+if (webkit.ok && webkit.choice.driver === 'minibrowser' && (!have('Xvfb') || !have('xwd'))) {
+  if (canApt) aptInstall(['xvfb', 'x11-apps']);
+  if (!have('Xvfb')) todo.push('webkit (Xvfb: apt-get install -y xvfb)');
+  if (!have('xwd')) todo.push('webkit (xwd: apt-get install -y x11-apps)');
 }
 
 for (const e of ENGINE_NAMES) {
@@ -102,7 +103,7 @@ if (!have('aws')) {
 if (todo.length) {
   console.error(
     `[provision] cannot provide: ${todo.join(', ')}. Install:\n` +
-      todo.map((e) => `  - ${e}: ${INSTALL_HINT[e.split(' ')[0]] ?? 'xvfb (apt-get install -y xvfb)'}`).join('\n') +
+      todo.map((e) => `  - ${e}${INSTALL_HINT[e] ? `: ${INSTALL_HINT[e]}` : ''}`).join('\n') +
       '\nThe tests of a missing engine will fail with this message; they are never skipped.',
   );
 }

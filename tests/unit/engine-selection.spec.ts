@@ -72,7 +72,7 @@ test.describe('chooseEngine', () => {
     const s = chooseEngine('webkit', {}, probe({}));
     expect(s.ok).toBe(false);
     if (!s.ok) {
-      expect(s.message).toContain('apt-get install -y libwebkit2gtk-4.1-0 xvfb');
+      expect(s.message).toContain('apt-get install -y libwebkit2gtk-4.1-0 xvfb x11-apps');
       expect(s.message).toContain('npx playwright install --with-deps webkit');
     }
   });
