@@ -1,0 +1,454 @@
+/**
+ * `corsproof explain <file> --origin O --method M [--header H]... [--credentials] [--key K]`:
+ * what happens when a page on origin O makes this request to a bucket with this configuration.
+ *
+ * Whether the browser preflights (Fetch: safelisted methods and request headers), what S3 answers
+ * to the preflight and to the actual request (servers/s3/cors: decidePreflight / decideActual, with
+ * the per-rule ✓/✗), and the verdict per engine. The verdict comes from harness/oracle.ts `predict`
+ * on a one-step scenario, so explain and the browser matrix share one oracle; the per-engine reason
+ * applies fixtures/engine-differences.json (harness/data.ts `expectationFor`) and the printed line
+ * is harness/messages.ts.
+ */
+import {
+  decideActual,
+  decidePreflight,
+  describeDecision,
+  parseCorsConfiguration,
+  type ActualDecision,
+  type CorsConfiguration,
+  type HeaderList,
+  type PreflightDecision,
+  type RuleEvaluation,
+  type RuleRef,
+} from '../servers/s3/cors/index.js';
+import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
+import { expectationFor, type Scenario } from '../harness/data.js';
+import { engineMessage } from '../harness/messages.js';
+import { predict, unsafeRequestHeaders, type Prediction } from '../harness/oracle.js';
+import { REASON_TEXT, type ReasonId } from '../harness/reasons.js';
+import {
+  EXIT_INVALID,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  displayName,
+  onePositional,
+  parseCommandArgs,
+  parseFormat,
+  processIo,
+  readDocument,
+  wantsHelp,
+  type Io,
+} from './args.js';
+
+/** A stand-in bucket URL for the engines' messages; --endpoint gives the real one. */
+export const DEFAULT_ENDPOINT = 'https://bucket.s3.amazonaws.com';
+export const DEFAULT_KEY = 'index.html';
+
+export const EXPLAIN_HELP = `Usage: corsproof explain <file> --origin <origin> --method <method> [options]
+
+Explains what a browser does when a page on <origin> sends <method> to a bucket whose CORS
+configuration is <file> (S3 console JSON, CLI/SDK JSON or PutBucketCors XML; "-" reads stdin):
+whether it preflights, which rule matches (or, per rule, why origin/method/headers do not), the
+exact status and headers S3 answers, and the verdict and console message of Chromium, Firefox and
+WebKit.
+
+Options:
+  --origin <origin>      the page's origin, as a browser sends it: scheme://host[:port] (required)
+  --method <method>      the request method, e.g. GET or PUT (required)
+  --header <h>           a request header the page sets, "Name: value" or just "Name"; repeatable.
+                         Give Content-Type its value: only text/plain, multipart/form-data and
+                         application/x-www-form-urlencoded avoid a preflight
+  --credentials          the request is credentialed (fetch credentials: "include",
+                         XMLHttpRequest withCredentials); default: fetch's "same-origin"
+  --key <key>            the object key requested (default ${DEFAULT_KEY}; "" for the bucket root)
+  --endpoint <url>       the bucket's URL, for the engines' messages (default ${DEFAULT_ENDPOINT})
+  --format text|json     output format (default text)
+  -h, --help             show this help
+
+Exit status: 0 explained (whatever the verdict); 1 S3 would refuse the document; 2 usage error
+or unreadable file.
+
+Examples (the S3 CORS note's hands-on configuration, from its static website origin):
+  $ corsproof explain cors.json --origin http://my-bucket-html.s3-website-eu-west-1.amazonaws.com --method GET
+  $ corsproof explain cors.json --origin http://my-bucket-html.s3-website-eu-west-1.amazonaws.com \\
+      --method GET --header x-custom
+  $ corsproof explain cors.json --origin https://app.example.com --method PUT \\
+      --header 'Content-Type: application/json' --credentials --format json
+`;
+
+const SAFELISTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
+/** Fetch normalises these method names to upper case; others are sent as written. */
+const NORMALISED_METHODS: ReadonlySet<string> = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** Fetch "forbidden request-header": page scripts cannot set these. */
+const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
+  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via',
+]);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export interface ExplainRequest {
+  origin: string;
+  method: string;
+  headers: Record<string, string>;
+  credentials: boolean;
+  key: string;
+  url: string;
+}
+
+// ---- Arguments ----------------------------------------------------------------------------------
+
+function checkOrigin(o: string | undefined): string {
+  if (o === undefined || o === '') throw new UsageError('corsproof explain needs --origin, the page\'s origin (e.g. --origin https://www.example.com).');
+  if (o === 'null') return o;
+  let serialized: string | undefined;
+  try {
+    serialized = new URL(o).origin;
+  } catch {
+    serialized = undefined;
+  }
+  if (serialized === o) return o;
+  const hint = serialized && serialized !== 'null' ? `; did you mean ${serialized}?` : '.';
+  throw new UsageError(
+    `--origin ${JSON.stringify(o)} is not an origin as a browser sends it (lower-case scheme://host[:port], no path, no trailing "/", no default port)${hint}`,
+  );
+}
+
+function checkMethod(m: string | undefined): string {
+  if (m === undefined || m === '') throw new UsageError('corsproof explain needs --method (e.g. --method GET).');
+  if (!TOKEN.test(m)) throw new UsageError(`--method ${JSON.stringify(m)} is not an HTTP method name.`);
+  const upper = m.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw new UsageError(`--method ${m} is a forbidden method: fetch() refuses to send it.`);
+  return NORMALISED_METHODS.has(upper) ? upper : m;
+}
+
+function parseHeaders(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of raw) {
+    const colon = h.indexOf(':');
+    const name = (colon === -1 ? h : h.slice(0, colon)).trim();
+    const value = colon === -1 ? '' : h.slice(colon + 1).trim();
+    if (!TOKEN.test(name)) throw new UsageError(`--header ${JSON.stringify(h)} is not "Name: value" or "Name" with a valid header name.`);
+    const lower = name.toLowerCase();
+    if (FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) {
+      throw new UsageError(`--header ${name} is a forbidden request header: page scripts cannot set it (the browser does).`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function requestUrl(endpoint: string, key: string): string {
+  let base: URL;
+  try {
+    base = new URL(endpoint);
+  } catch {
+    throw new UsageError(`--endpoint ${JSON.stringify(endpoint)} is not a URL (e.g. https://my-bucket.s3.eu-west-1.amazonaws.com).`);
+  }
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  return `${base.href.replace(/\/$/, '')}/${path}`;
+}
+
+// ---- The explanation ----------------------------------------------------------------------------
+
+export interface EngineVerdict {
+  verdict: Prediction['verdict'];
+  reason?: ReasonId;
+  reasonText?: string;
+  /** The console line the engine prints (the one ./harness/reasons.ts classifies). */
+  message?: string;
+  followUps?: string[];
+  /** Why this engine's reason differs from the oracle's (fixtures/engine-differences.json). */
+  note?: string;
+}
+
+export interface Explanation {
+  request: ExplainRequest;
+  preflight: {
+    needed: boolean;
+    why: string;
+    request?: HeaderList;
+    response?: {
+      status: number;
+      headers: HeaderList;
+      rule?: RuleRef;
+      code?: string;
+      message?: string;
+      method?: string;
+      resourceType?: 'BUCKET' | 'OBJECT';
+      reason?: string;
+      evaluations: RuleEvaluation[];
+      summary: string;
+    };
+  };
+  actual: {
+    sent: boolean;
+    headers: HeaderList;
+    rule?: RuleRef;
+    reason: ActualDecision['reason'];
+    evaluations: RuleEvaluation[];
+    summary: string;
+  };
+  /** The rule that answers the browser's first request (the preflight when there is one), or null. */
+  rule: RuleRef | null;
+  prediction: Prediction & { reasonText?: string };
+  engines: Record<EngineName, EngineVerdict>;
+}
+
+const headerValue = (h: HeaderList, name: string): string | undefined => h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+
+function preflightWhy(method: string, unsafe: string[]): string {
+  const reasons: string[] = [];
+  if (!SAFELISTED_METHODS.has(method)) reasons.push(`${method} is not a CORS-safelisted method (GET, HEAD, POST)`);
+  if (unsafe.length === 1) reasons.push(`${unsafe[0]} is not a CORS-safelisted request header`);
+  if (unsafe.length > 1) reasons.push(`${unsafe.join(', ')} are not CORS-safelisted request headers`);
+  if (reasons.length > 0) return reasons.join(', and ');
+  return `${method} is a CORS-safelisted method and every request header is safelisted`;
+}
+
+/** Explains one request against a valid configuration; pure (no I/O). */
+export function explainRequest(config: CorsConfiguration, req: ExplainRequest): Explanation {
+  const unsafe = unsafeRequestHeaders(req.headers);
+  const target = new URL(req.url).origin;
+  const sameOrigin = target === req.origin;
+  const needed = !sameOrigin && (!SAFELISTED_METHODS.has(req.method.toUpperCase()) || unsafe.length > 0);
+  const acrh = unsafe.length > 0 ? unsafe.join(',') : undefined;
+
+  let pre: PreflightDecision | undefined;
+  const preflight: Explanation['preflight'] = {
+    needed,
+    why: sameOrigin ? `the page and the bucket are the same origin (${target}): CORS does not apply` : preflightWhy(req.method, unsafe),
+  };
+  if (needed) {
+    preflight.request = [['Origin', req.origin], ['Access-Control-Request-Method', req.method]];
+    if (acrh) preflight.request.push(['Access-Control-Request-Headers', acrh]);
+    pre = decidePreflight({
+      method: 'OPTIONS',
+      origin: req.origin,
+      accessControlRequestMethod: req.method,
+      ...(acrh ? { accessControlRequestHeaders: acrh } : {}),
+      bucketExists: true,
+      config,
+      key: req.key,
+    });
+    preflight.response =
+      pre.kind === 'allowed'
+        ? { status: pre.status, headers: pre.headers, rule: pre.rule, evaluations: pre.evaluations, summary: describeDecision(pre) }
+        : {
+            status: pre.status,
+            headers: [],
+            code: pre.code,
+            message: pre.message,
+            ...(pre.method !== undefined ? { method: pre.method } : {}),
+            ...(pre.resourceType !== undefined ? { resourceType: pre.resourceType } : {}),
+            reason: pre.reason,
+            evaluations: pre.evaluations,
+            summary: describeDecision(pre),
+          };
+  }
+  const act = decideActual({ method: req.method, origin: req.origin, bucketExists: true, config, key: req.key });
+
+  // One step, the same shape as fixtures/scenarios/*.json: the matrix's oracle decides.
+  const scenario: Scenario = {
+    id: 'explain',
+    description: 'corsproof explain',
+    object: { key: req.key, contentType: 'application/octet-stream', body: '' },
+    preflight: needed ? { method: req.method, ...(acrh ? { headers: acrh } : {}) } : false,
+    steps: [{ kind: 'fetch', method: req.method, headers: req.headers, credentials: req.credentials ? 'include' : 'same-origin' }],
+  };
+  const prediction = predict(config, scenario, req.origin, target);
+
+  const engines = {} as Record<EngineName, EngineVerdict>;
+  for (const engine of ENGINE_NAMES) {
+    if (prediction.verdict !== 'blocked' || prediction.reason === undefined) {
+      engines[engine] = { verdict: prediction.verdict };
+      continue;
+    }
+    const at = prediction.at ?? 'response';
+    const e = expectationFor({ verdict: 'blocked', reason: prediction.reason }, engine, at);
+    const reason = e.verdict === 'blocked' ? e.reason : prediction.reason;
+    const seen: HeaderList = at === 'preflight' ? (pre?.kind === 'allowed' ? pre.headers : []) : act.headers;
+    const allowHeaders = (headerValue(seen, 'Access-Control-Allow-Headers') ?? '').split(',').map((x) => x.trim().toLowerCase());
+    const text = engineMessage(engine, reason, {
+      url: req.url,
+      origin: req.origin,
+      method: req.method,
+      at,
+      // The actual response's status is the S3 operation's; assume the object exists.
+      status: at === 'preflight' ? (pre?.status ?? 200) : 200,
+      header: unsafe.find((n) => !allowHeaders.includes(n)) ?? unsafe[0] ?? '',
+      allowOrigin: headerValue(seen, 'Access-Control-Allow-Origin') ?? '',
+      allowCredentials: headerValue(seen, 'Access-Control-Allow-Credentials') ?? '',
+    });
+    engines[engine] = {
+      verdict: 'blocked',
+      reason,
+      reasonText: REASON_TEXT[reason],
+      message: text.message,
+      followUps: text.followUps,
+      ...(e.why !== undefined ? { note: e.why } : {}),
+    };
+  }
+
+  const firstRule = needed ? (pre?.kind === 'allowed' ? pre.rule : undefined) : act.rule;
+  return {
+    request: req,
+    preflight,
+    actual: {
+      sent: !(prediction.verdict === 'blocked' && prediction.at === 'preflight'),
+      headers: act.headers,
+      ...(act.rule ? { rule: act.rule } : {}),
+      reason: act.reason,
+      evaluations: act.evaluations,
+      summary: describeDecision(act),
+    },
+    rule: firstRule ?? null,
+    prediction: { ...prediction, ...(prediction.reason ? { reasonText: REASON_TEXT[prediction.reason] } : {}) },
+    engines,
+  };
+}
+
+// ---- Text output --------------------------------------------------------------------------------
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 403: 'Forbidden' };
+const mark = (ok: boolean): string => (ok ? '✓' : '✗');
+const ruleName = (r: RuleRef): string => (r.id === undefined ? `rule #${r.index}` : `rule #${r.index} (ID ${r.id})`);
+
+function evaluationLines(evals: RuleEvaluation[], requested: boolean, total: number, matched: RuleRef | undefined): string[] {
+  const lines = evals.map((e) => {
+    const h = requested ? `  headers ${e.headers ? '✓' : `✗ (${e.rejectedHeaders.join(', ')} not allowed)`}` : '';
+    return `  ${ruleName(e.rule).padEnd(10)}  origin ${mark(e.origin)}  method ${mark(e.method)}${h}`;
+  });
+  if (matched) {
+    lines.push(`  → ${ruleName(matched)} matches${matched.index < total - 1 ? ` (S3 uses the first match; later rules are not examined)` : ''}.`);
+  } else {
+    lines.push('  → no rule matches.');
+  }
+  return lines;
+}
+
+function headerLines(h: HeaderList, indent = '  '): string[] {
+  return h.map(([k, v]) => `${indent}${k}: ${v}`);
+}
+
+export function formatExplainText(x: Explanation, total: number): string {
+  const r = x.request;
+  const path = new URL(r.url).pathname;
+  const names = Object.entries(r.headers).map(([k, v]) => (v === '' ? k : `${k}: ${v}`));
+  const out: string[] = [
+    `Request: ${r.method} ${r.url}`,
+    `  from origin ${r.origin}`,
+    `  headers: ${names.length ? names.join('; ') : '(none)'}`,
+    `  credentials: ${r.credentials ? 'included (credentials: "include")' : 'not sent (fetch\'s default, "same-origin")'}`,
+    '',
+  ];
+  const p = x.preflight;
+  if (p.needed && p.response) {
+    out.push(`Preflight: yes — ${p.why}.`, `  OPTIONS ${path}`, ...headerLines(p.request ?? [], '  '), '');
+    out.push('S3 evaluates the preflight against each rule in order:');
+    out.push(...evaluationLines(p.response.evaluations, (p.request ?? []).length > 2, total, p.response.rule));
+    const s = p.response;
+    if (s.code) {
+      out.push('', `S3 answers the preflight: ${s.status} ${STATUS_TEXT[s.status] ?? ''}, no Access-Control-* headers:`);
+      out.push(`  <Code>${s.code}</Code>`, `  <Message>${s.message}</Message>`);
+      if (s.method) out.push(`  <Method>${s.method}</Method>`);
+      if (s.resourceType) out.push(`  <ResourceType>${s.resourceType}</ResourceType>`);
+    } else {
+      out.push('', `S3 answers the preflight: ${s.status} ${STATUS_TEXT[s.status] ?? ''}, empty body, with`, ...headerLines(s.headers, '  '));
+    }
+    out.push('');
+  } else {
+    out.push(`Preflight: no — ${p.why}.`, '');
+  }
+
+  const a = x.actual;
+  if (!a.sent) {
+    out.push(`Actual request: not sent — the browser stops at the failed preflight.`);
+    out.push(
+      a.rule
+        ? `  (Sent directly, ${r.method} ${path} would match ${ruleName(a.rule)}: S3 checks no request headers on an actual request.)`
+        : `  (Sent directly, ${r.method} ${path} would match no rule either.)`,
+    );
+  } else {
+    out.push(`Actual request: ${r.method} ${path} with Origin: ${r.origin}`);
+    if (!p.needed) {
+      out.push('S3 evaluates it against each rule in order:');
+      out.push(...evaluationLines(a.evaluations, false, total, a.rule));
+    }
+    if (a.headers.length) out.push(`S3 adds to its response (whatever the object's status):`, ...headerLines(a.headers, '  '));
+    else out.push('S3 adds no CORS headers (and no Vary) to its response.');
+  }
+  out.push('');
+
+  const pr = x.prediction;
+  if (pr.verdict === 'blocked') {
+    out.push(`Verdict: blocked ${pr.at === 'preflight' ? 'at the preflight' : 'at the response'} — ${pr.reasonText}: ${pr.why}.`);
+  } else {
+    out.push(`Verdict: ${pr.verdict} in every engine — ${pr.why}.`);
+    if (pr.readable) out.push(`  JavaScript can read these response headers: ${pr.readable.join(', ')}.`);
+  }
+  for (const engine of ENGINE_NAMES) {
+    const e = x.engines[engine];
+    if (e.verdict !== 'blocked') {
+      out.push(`  ${engine.padEnd(8)}  ${e.verdict}`);
+      continue;
+    }
+    out.push(`  ${engine.padEnd(8)}  blocked — ${e.reasonText}`, `      ${e.message}`);
+    for (const f of e.followUps ?? []) out.push(`      ${f}`);
+    if (e.note) out.push(`      note: ${e.note}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+// ---- Command ------------------------------------------------------------------------------------
+
+export async function explain(argv: string[], io: Io = processIo()): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout.write(EXPLAIN_HELP);
+    return EXIT_OK;
+  }
+  let req: ExplainRequest;
+  let format: 'text' | 'json';
+  let file: string;
+  let text: Buffer;
+  try {
+    const { values, positionals } = parseCommandArgs('explain', argv, {
+      origin: { type: 'string' },
+      method: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      credentials: { type: 'boolean' },
+      key: { type: 'string' },
+      endpoint: { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    format = parseFormat('explain', values.format);
+    file = onePositional('explain', positionals, 'a CORS configuration file (or - for stdin)');
+    const origin = checkOrigin(values.origin);
+    const method = checkMethod(values.method);
+    const headers = parseHeaders(values.header ?? []);
+    const key = values.key ?? DEFAULT_KEY;
+    req = { origin, method, headers, credentials: values.credentials ?? false, key, url: requestUrl(values.endpoint ?? DEFAULT_ENDPOINT, key) };
+    text = await readDocument(file, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const parsed = parseCorsConfiguration(text);
+  if (!parsed.ok) {
+    const err = parsed.error;
+    const where = err.ruleIndex === undefined ? '' : ` (rule #${err.ruleIndex}${err.ruleId === undefined ? '' : `, ID ${err.ruleId}`})`;
+    io.stderr.write(
+      `${displayName(file)} is not a configuration S3 accepts: ${err.code}: ${err.message}${where}${err.detail ? ` — ${err.detail}` : ''}. Run corsproof lint for details.\n`,
+    );
+    return EXIT_INVALID;
+  }
+  const x = explainRequest(parsed.config, req);
+  io.stdout.write(format === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatExplainText(x, parsed.config.CORSRules.length));
+  return EXIT_OK;
+}
