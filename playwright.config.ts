@@ -5,24 +5,45 @@
  * engine; which build runs — Playwright's own or the system's — is decided per worker by
  * engines/select.ts and shown on every test as an `engine` annotation. `unit` and `server` run
  * without a browser.
+ *
+ * Two environment switches change what the browser projects do:
+ * - CORSPROOF_CHECK=<plan.json> (written by `corsproof check`): the matrix suite runs the user's
+ *   configuration with the page served from each of the user's origins — one project per engine
+ *   and origin, one worker (the page listens on the origin's own port).
+ * - CORSPROOF_TARGET=<endpoint> (+ CORSPROOF_TARGET_BUCKET and AWS credentials): the matrix runs
+ *   against that real endpoint's bucket, one configuration at a time, so one worker, in order.
  */
 import 'dotenv/config';
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type PlaywrightTestProject } from '@playwright/test';
+import { loadCheckPlan, originTag } from './harness/check-plan.js';
 
-const browserProject = (name: 'chromium' | 'firefox' | 'webkit') => ({
-  name,
-  testDir: 'tests/browser',
-  use: { browserName: name },
-});
+type EngineName = 'chromium' | 'firefox' | 'webkit';
+const ENGINES: EngineName[] = ['chromium', 'firefox', 'webkit'];
+const plan = loadCheckPlan();
+const remote = !!process.env['CORSPROOF_TARGET'];
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function browserProjects(): PlaywrightTestProject[] {
+  if (!plan) return ENGINES.map((name) => ({ name, testDir: 'tests/browser', use: { browserName: name } }));
+  return plan.origins.flatMap((origin) =>
+    ENGINES.map((name) => ({
+      name: plan.origins.length === 1 ? name : `${name} ${origin}`,
+      testDir: 'tests/browser',
+      testMatch: 'verdicts.spec.ts',
+      grep: new RegExp(escape(originTag(origin))),
+      use: { browserName: name, pageOrigin: origin },
+    })),
+  );
+}
 
 export default defineConfig({
   outputDir: 'test-results/artifacts',
   // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
   // each worker has its own servers and engine, so any case can run in any worker.
-  fullyParallel: true,
+  fullyParallel: !remote,
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers.
-  workers: process.env.CI ? 2 : undefined,
+  workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,
   reporter: [
     ['list'],
     ['./harness/engines-reporter.ts'],
@@ -35,9 +56,7 @@ export default defineConfig({
   projects: [
     { name: 'unit', testDir: 'tests/unit' },
     { name: 'server', testDir: 'tests/server' },
-    browserProject('chromium'),
-    browserProject('firefox'),
-    browserProject('webkit'),
+    ...browserProjects(),
     // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
     { name: 'reliability', testDir: 'tests/reliability' },
   ],

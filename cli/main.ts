@@ -19,15 +19,8 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv, io) => (await import('./explain.js')).explain(argv, io),
   },
   check: {
-    summary: 'prove a configuration in real Chromium, Firefox and WebKit (not yet implemented)',
-    run: async (argv, io) => {
-      if (argv.includes('--help') || argv.includes('-h')) {
-        io.stdout.write('Usage: corsproof check\n\nNot yet implemented: it will prove a CORS configuration in real Chromium, Firefox and WebKit.\n');
-        return 0;
-      }
-      io.stderr.write('corsproof check is not implemented yet; use corsproof explain for a predicted verdict per engine.\n');
-      return EXIT_USAGE;
-    },
+    summary: 'prove a configuration in real Chromium, Firefox and WebKit, for your page origins',
+    run: async (argv, io) => (await import('./check.js')).check(argv, io),
   },
   serve: {
     summary: 'run the bucket server (S3 REST + website endpoints) and the site server locally',
@@ -50,6 +43,7 @@ Run "corsproof <command> --help" for a command's options.
 Examples (the S3 CORS note's configuration, a page on an S3 website endpoint):
   corsproof lint cors.json
   corsproof explain cors.json --origin http://my-bucket-html.s3-website-eu-west-1.amazonaws.com --method GET
+  corsproof check cors.json --origin http://my-bucket-html.s3-website-eu-west-1.amazonaws.com
 `;
 }
 

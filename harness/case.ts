@@ -7,8 +7,8 @@
  * engine's own messages, the browser's network events, and the bucket server's record of every
  * exchange, preflights included. It also computes what the oracle predicts for the case.
  */
-import type { BucketServer } from '../servers/bucket/index.js';
-import { CASE_PARAM, type Exchange, type ExchangeLog } from '../servers/exchange-log.js';
+import type { Exchange, ExchangeLog } from '../servers/exchange-log.js';
+import type { BucketTarget } from './target.js';
 import type { CaseRun, CaseSpec, EngineSession, Step } from '../engines/types.js';
 import { classify, type Classification } from './reasons.js';
 import {
@@ -25,7 +25,8 @@ import { predict, type Prediction, type Verdict } from './oracle.js';
 
 export interface CaseContext {
   engine: EngineSession;
-  bucket: BucketServer;
+  /** Where the case's bucket lives: corsproof's bucket server, or a remote endpoint. */
+  target: BucketTarget;
   log: ExchangeLog;
   origins: Origins;
 }
@@ -48,17 +49,11 @@ export interface CaseEvidence {
   observedAt?: 'preflight' | 'response';
   classification?: Classification;
   run: CaseRun;
-  /** The bucket server's record of this case, in arrival order. */
+  /** The bucket server's record of this case, in arrival order (empty for a remote target). */
   exchanges: Exchange[];
-}
-
-let counter = 0;
-
-/** A bucket name S3 would accept: 3–63 chars, lowercase letters, digits and hyphens. */
-function caseBucketName(fixture: string, scenario: string): string {
-  const n = (++counter).toString(36);
-  const stem = `cp-${fixture}-${scenario}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 55).replace(/-+$/, '');
-  return `${stem}-${n}`;
+  /** False against a remote endpoint: there is no server record, only the engines' evidence. */
+  serverRecord: boolean;
+  target: string;
 }
 
 /** The verdict page JavaScript experienced. */
@@ -82,18 +77,18 @@ export async function runCorsCase(
   const target = opts.targetOrigin ?? ctx.origins.BUCKET_ORIGIN;
   const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin);
   const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at);
-  const bucketName = caseBucketName(fixture.id, scenario.id);
-  const store = ctx.bucket.store;
-  store.createBucket(bucketName);
-  store.setCors(bucketName, cors);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-  store.putObject(bucketName, scenario.object.key, objectBody(scenario.object), scenario.object.contentType, stored);
-
-  const objectUrl = `${target}/${bucketName}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${encodeURIComponent(opts.caseId)}`;
+  const { bucket: bucketName, url: objectUrl } = await ctx.target.prepare(
+    opts.caseId,
+    cors,
+    { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
+    ctx.origins.SITE_ORIGIN,
+    opts.targetOrigin,
+  );
   const spec: CaseSpec = { caseId: opts.caseId, steps: scenario.steps.map((s) => ({ ...s, url: objectUrl }) as Step) };
   try {
     const run = await ctx.engine.run(spec, opts.timeoutMs);
-    const exchanges = ctx.log.forCase(opts.caseId);
+    const exchanges = ctx.target.serverRecord ? ctx.log.forCase(opts.caseId) : [];
     const observed = observedVerdict(run, scenario);
     const classification = classify(engineName, run.messages);
     // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
@@ -111,12 +106,14 @@ export async function runCorsCase(
       expected,
       oracle,
       observed,
-      ...(observed === 'blocked' ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
+      ...(observed === 'blocked' && ctx.target.serverRecord ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
       ...(classification ? { classification } : {}),
       run,
       exchanges,
+      serverRecord: ctx.target.serverRecord,
+      target: ctx.target.describe(),
     };
   } finally {
-    store.deleteBucket(bucketName);
+    await ctx.target.finish(opts.caseId);
   }
 }

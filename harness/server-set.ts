@@ -14,7 +14,7 @@
 import { HARNESS_PATH, createSiteApp, siteFront, startSiteServer, type SiteServer } from '../servers/site/index.js';
 import { startBucketServer, type BucketServer } from '../servers/bucket/index.js';
 import { ExchangeLog } from '../servers/exchange-log.js';
-import { makeOrigins, PAGE_HOST, SIBLING_HOST, TEST_HOSTS, type Origins } from './origins.js';
+import { BUCKET_HOST, makeOrigins, PAGE_HOST, SIBLING_HOST, TEST_HOSTS, type Origins } from './origins.js';
 import { serverPort } from './ports.js';
 import { makeTestCertificate } from './tls.js';
 
@@ -41,9 +41,10 @@ export interface ServerSet {
   close(): Promise<void>;
 }
 
-export async function startServerSet(mode: ServerMode, parallelIndex = 0): Promise<ServerSet> {
+export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOrigin?: string): Promise<ServerSet> {
   const log = new ExchangeLog();
   const host = '127.0.0.1';
+  if (pageOrigin !== undefined && mode !== 'split') throw new Error(`a page origin can only be chosen for the matrix (split) arrangement, not ${mode}`);
 
   if (mode === 'one-origin') {
     const hosts = [...TEST_HOSTS];
@@ -88,7 +89,17 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0): Promi
     };
   }
 
-  const site = await startSiteServer({ host, port: await serverPort('site', parallelIndex), log });
+  const page = pageOrigin === undefined ? undefined : pageOriginListen(pageOrigin);
+  // An https page may only fetch https URLs (mixed content), so the bucket speaks TLS too.
+  const cert = page?.tls ? await makeTestCertificate([page.hostname, BUCKET_HOST]) : undefined;
+  const site = await startSiteServer({
+    host,
+    // A chosen page origin is served on its own port (80/443 when the origin has none): the
+    // browser must see exactly that origin.
+    port: page ? page.port : await serverPort('site', parallelIndex),
+    log,
+    ...(cert ? { tls: cert } : {}),
+  });
   const walkthrough = mode === 'walkthrough';
   const bucket = await startBucketServer({
     host,
@@ -99,9 +110,11 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0): Promi
     // walkthrough keeps S3's own rule (bucket policies decide). Configuration changes always need
     // a signature.
     anonymousAccess: walkthrough ? 'policy' : 'open',
+    ...(cert ? { tls: cert } : {}),
   });
   const named: Record<string, string> = {};
   const hosts = [...TEST_HOSTS];
+  if (page && !LOOPBACK_NAMES.has(page.hostname)) hosts.push(page.hostname);
   if (walkthrough) {
     for (const b of WALKTHROUGH_BUCKETS) {
       hosts.push(websiteHost(b));
@@ -113,10 +126,17 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0): Promi
     log,
     site,
     bucket,
-    origins: makeOrigins(site.port, bucket.port),
+    origins: page
+      ? {
+          ...makeOrigins(site.port, bucket.port),
+          SITE_ORIGIN: page.origin,
+          SITE_HOST: page.hostname,
+          ...(cert ? { BUCKET_ORIGIN: `https://${BUCKET_HOST}:${bucket.port}` } : {}),
+        }
+      : makeOrigins(site.port, bucket.port),
     named,
     hosts,
-    tls: false,
+    tls: cert !== undefined,
     async close() {
       await bucket.close();
       await site.close();
@@ -125,3 +145,19 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0): Promi
 }
 
 export { HARNESS_PATH };
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1']);
+
+/** Where to listen for a chosen page origin, e.g. https://app.example.com → port 443 with TLS. */
+export function pageOriginListen(origin: string): { origin: string; hostname: string; port: number; tls: boolean } {
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    throw new Error(`page origin "${origin}" is not a URL origin (scheme://host[:port])`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`page origin "${origin}": only http and https pages make CORS requests`);
+  if (u.origin !== origin) throw new Error(`page origin "${origin}" is not how a browser writes it; a browser sends Origin: ${u.origin}`);
+  const tls = u.protocol === 'https:';
+  return { origin: u.origin, hostname: u.hostname, port: Number(u.port || (tls ? 443 : 80)), tls };
+}

@@ -17,6 +17,8 @@ export interface SiteServerOptions {
   host?: string;
   port?: number;
   log: ExchangeLog;
+  /** Also speak HTTPS on the same port with this certificate. */
+  tls?: { key: string; cert: string };
 }
 
 export interface SiteServer {
@@ -78,7 +80,7 @@ export function siteFront(site: SiteApp) {
 export async function startSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
   const host = opts.host ?? '127.0.0.1';
   const site = createSiteApp(opts.log);
-  const listener = await listenHttp(site.app, { host, port: opts.port ?? 0 });
+  const listener = await listenHttp(site.app, { host, port: opts.port ?? 0, ...(opts.tls ? { tls: opts.tls } : {}) });
   return {
     url: `http://${host}:${listener.port}`,
     port: listener.port,

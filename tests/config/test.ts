@@ -15,6 +15,7 @@ import { startServerSet, type ServerMode, type ServerSet } from '../../harness/s
 import { runCorsCase, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
+import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from '../../harness/target.js';
 
 function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   const v = (process.env.CORSPROOF_TRACE ?? 'off').trim();
@@ -24,7 +25,13 @@ function traceMode(): 'on' | 'off' | 'retain-on-failure' {
 
 export type Servers = ServerSet;
 
-type WorkerFixtures = { serverMode: ServerMode; servers: Servers; engineSession: EngineSession };
+type WorkerFixtures = {
+  serverMode: ServerMode;
+  pageOrigin: string | undefined;
+  servers: Servers;
+  bucketTarget: BucketTarget;
+  engineSession: EngineSession;
+};
 type TestFixtures = {
   engineAnnotation: void;
   corsCase: (fixture: CorsFixture, scenario: Scenario, opts?: { targetOrigin?: string }) => Promise<CaseEvidence>;
@@ -34,9 +41,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   /** Which arrangement of servers the spec needs (harness/server-set.ts); `test.use({ serverMode })`. */
   serverMode: ['split', { scope: 'worker', option: true }],
 
+  /**
+   * Serve the harness page from this exact origin instead of http://www.example.test:PORT
+   * (`corsproof check --origin`); its host name is mapped to loopback inside the engines.
+   */
+  pageOrigin: [undefined, { scope: 'worker', option: true }],
+
   servers: [
-    async ({ serverMode }, use, workerInfo) => {
-      const set = await startServerSet(serverMode, workerInfo.parallelIndex);
+    async ({ serverMode, pageOrigin }, use, workerInfo) => {
+      const set = await startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
       try {
         await use(set);
       } finally {
@@ -44,6 +57,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       }
     },
     { scope: 'worker', timeout: 30_000 },
+  ],
+
+  bucketTarget: [
+    async ({ servers }, use) => {
+      const remote = servers.mode === 'split' ? remoteOptionsFromEnv() : undefined;
+      const target = remote ? await remoteTarget(remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
+      try {
+        await use(target);
+      } finally {
+        await target.close();
+      }
+    },
+    { scope: 'worker', timeout: 60_000 },
   ],
 
   engineSession: [
@@ -71,7 +97,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { auto: true },
   ],
 
-  corsCase: async ({ engineSession, servers }, use, testInfo) => {
+  corsCase: async ({ engineSession, servers, bucketTarget }, use, testInfo) => {
     // Playwright traces of the engine's page, where the driver has them (not MiniBrowser).
     // CORSPROOF_TRACE: off (default: a trace chunk costs ≈ 20 ms a case in Chromium, measured),
     // retain-on-failure (what `npm start` uses), on.
@@ -91,7 +117,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(async (fixture, scenario, opts = {}) => {
       caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
       const evidence = await runCorsCase(
-        { engine: engineSession, bucket: servers.bucket, log: servers.log, origins: servers.origins },
+        { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins },
         fixture,
         scenario,
         { caseId, timeoutMs: 15_000, ...opts },

@@ -42,7 +42,9 @@ test.describe('node bin/corsproof.mjs', () => {
       [['lint', 'missing.json'], /^Cannot read missing\.json: no such file\.$/],
       [['explain', sample('note-hands-on.json'), '--origin', `${NOTE_ORIGIN}/`, '--method', 'GET'], /did you mean/],
       [['frobnicate'], /^Unknown command "frobnicate"/],
-      [['check', 'cors.json'], /^corsproof check is not implemented yet/],
+      [['check', sample('note-hands-on.json')], /^corsproof check needs at least one --origin/],
+      [['check', sample('note-hands-on.json'), '--origin', `${NOTE_ORIGIN}/`], /is not how a browser writes it; a browser sends Origin: /],
+      [['check', sample('note-hands-on.json'), '--origin', NOTE_ORIGIN, '--scenarios', 'teleport'], /^Unknown scenario teleport; known: /],
     ];
     for (const [args, message] of cases) {
       const r = corsproof(args);
@@ -56,13 +58,13 @@ test.describe('node bin/corsproof.mjs', () => {
 });
 
 test.describe('dispatcher', () => {
-  test('corsproof --help lists lint, explain, check (not yet implemented) and serve, with the note’s example', async () => {
+  test('corsproof --help lists lint, explain, check and serve, with the note’s example', async () => {
     const io = memoryIo();
     expect(await main(['--help'], io)).toBe(0);
     const out = io.out();
     for (const c of ['lint', 'explain', 'check', 'serve']) expect(out).toMatch(new RegExp(`^  ${c} `, 'm'));
-    expect(out).toContain('not yet implemented');
     expect(out).toContain(`corsproof explain cors.json --origin ${NOTE_ORIGIN} --method GET`);
+    expect(out).toContain(`corsproof check cors.json --origin ${NOTE_ORIGIN}`);
   });
 
   test('no command: the usage on stderr, exit 2', async () => {

@@ -1,0 +1,58 @@
+/**
+ * `corsproof check`: the user's own configuration and page origins, run through the very same
+ * matrix suite (tests/browser/verdicts.spec.ts) instead of the fixtures. The CLI writes a plan file
+ * and names it in CORSPROOF_CHECK; the suite and playwright.config.ts read it from there.
+ *
+ * There is no hand-written expectation for a user's configuration: the expected verdict of every
+ * case is the oracle's (the S3 engine's answers + the Fetch standard), and each engine must agree.
+ */
+import { readFileSync } from 'node:fs';
+import type { CorsConfiguration } from '../servers/s3/cors/index.js';
+import type { CorsFixture, Expectation, Scenario } from './data.js';
+import { predict } from './oracle.js';
+
+export const CHECK_ENV = 'CORSPROOF_CHECK';
+
+export interface CheckPlan {
+  /** Where the configuration came from (a file name), for titles and reports. */
+  source: string;
+  /** null = check a bucket without CORS configuration. */
+  config: CorsConfiguration | null;
+  /** Page origins to serve the page from, exactly as browsers write them. */
+  origins: string[];
+  /** Scenario ids; all scenarios when absent. */
+  scenarios?: string[];
+}
+
+export function loadCheckPlan(env: NodeJS.ProcessEnv = process.env): CheckPlan | undefined {
+  const file = env[CHECK_ENV];
+  if (!file) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as CheckPlan;
+}
+
+/** The tag that ties a check test to the project serving its origin (project grep). */
+export const originTag = (origin: string) => `[page ${origin}]`;
+
+export function checkFixture(plan: CheckPlan, origin: string, scenarios: Scenario[]): CorsFixture {
+  const expect: Record<string, Expectation> = {};
+  for (const s of scenarios) {
+    const p = predict(plan.config ?? undefined, s, origin);
+    expect[s.id] = p.verdict === 'blocked' ? { verdict: 'blocked', reason: p.reason! } : { verdict: p.verdict };
+  }
+  const host = new URL(origin).host.replace(/[^a-z0-9]+/gi, '-');
+  return {
+    id: `check-${host}`,
+    description: `${plan.source} with the page at ${origin} ${originTag(origin)}`,
+    cors: plan.config ? plan.config.CORSRules : null,
+    expect,
+  };
+}
+
+export function checkScenarios(plan: CheckPlan, all: Scenario[]): Scenario[] {
+  if (!plan.scenarios?.length) return all;
+  return plan.scenarios.map((id) => {
+    const s = all.find((x) => x.id === id);
+    if (!s) throw new Error(`unknown scenario "${id}" (known: ${all.map((x) => x.id).join(', ')})`);
+    return s;
+  });
+}
