@@ -57,6 +57,8 @@ export default defineConfig({
     { name: 'unit', testDir: 'tests/unit' },
     { name: 'server', testDir: 'tests/server' },
     ...browserProjects(),
+    // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).
+    { name: 'e2e', testDir: 'tests/e2e' },
     // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
     { name: 'reliability', testDir: 'tests/reliability' },
   ],

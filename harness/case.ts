@@ -78,14 +78,19 @@ export async function runCorsCase(
   const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin);
   const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-  const { bucket: bucketName, url: objectUrl } = await ctx.target.prepare(
+  const { bucket: bucketName, url: objectUrl, urlFor } = await ctx.target.prepare(
     opts.caseId,
     cors,
     { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
     ctx.origins.SITE_ORIGIN,
     opts.targetOrigin,
   );
-  const spec: CaseSpec = { caseId: opts.caseId, steps: scenario.steps.map((s) => ({ ...s, url: objectUrl }) as Step) };
+  const steps: Step[] = [];
+  for (const s of scenario.steps) {
+    const method = s.kind === 'img' ? 'GET' : (s.method ?? 'GET').toUpperCase();
+    steps.push({ ...s, url: urlFor ? await urlFor(method) : objectUrl } as Step);
+  }
+  const spec: CaseSpec = { caseId: opts.caseId, steps };
   try {
     const run = await ctx.engine.run(spec, opts.timeoutMs);
     const exchanges = ctx.target.serverRecord ? ctx.log.forCase(opts.caseId) : [];

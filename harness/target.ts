@@ -15,11 +15,14 @@ import {
   DeleteBucketCorsCommand,
   DeleteObjectCommand,
   GetBucketCorsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
   type CORSRule,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BucketServer } from '../servers/bucket/index.js';
 import { CASE_PARAM } from '../servers/exchange-log.js';
 import { decidePreflight, type CorsConfiguration } from '../servers/s3/cors/index.js';
@@ -35,8 +38,17 @@ export interface BucketTarget {
   readonly kind: 'local' | 'remote';
   /** Whether a server record of the exchanges exists (local only). */
   readonly serverRecord: boolean;
-  /** Sets the configuration and stores the object; returns the URL pages request. */
-  prepare(caseId: string, cors: CorsConfiguration | undefined, object: CaseObject, origin: string, targetOrigin?: string): Promise<{ bucket: string; url: string }>;
+  /**
+   * Sets the configuration and stores the object; returns the URL pages request, and (remote) a
+   * presigned URL per HTTP method, because a private bucket answers anonymous requests with 403.
+   */
+  prepare(
+    caseId: string,
+    cors: CorsConfiguration | undefined,
+    object: CaseObject,
+    origin: string,
+    targetOrigin?: string,
+  ): Promise<{ bucket: string; url: string; urlFor?: (method: string) => Promise<string> }>;
   /** Removes what prepare created. */
   finish(caseId: string): Promise<void>;
   /** Ends the target (remote: restores the bucket's previous CORS configuration). */
@@ -175,7 +187,16 @@ export async function remoteTarget(opts: RemoteTargetOptions): Promise<BucketTar
         appliedKnown = true;
         await waitForEffect(cors, key, origin);
       }
-      return { bucket: opts.bucket, url: urlFor(opts.endpoint, opts.bucket, key, caseId) };
+      // Presigned like the URLs apps hand to browsers for private buckets; the per-case key keeps
+      // every case's URL unique (there is no server log to key by the corsproof-case parameter).
+      const presign = async (method: string): Promise<string> => {
+        const input = { Bucket: opts.bucket, Key: key };
+        const command =
+          method === 'PUT' ? new PutObjectCommand(input) : method === 'DELETE' ? new DeleteObjectCommand(input) : method === 'HEAD' ? new HeadObjectCommand(input) : method === 'GET' ? new GetObjectCommand(input) : undefined;
+        // POST has no presigned form (browser uploads POST a signed form); it goes unsigned.
+        return command ? getSignedUrl(s3, command, { expiresIn: 900 }) : `${opts.endpoint}/${opts.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      };
+      return { bucket: opts.bucket, url: await presign('GET'), urlFor: presign };
     },
     async finish(caseId) {
       const key = keys.get(caseId);

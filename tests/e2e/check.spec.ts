@@ -1,0 +1,40 @@
+/**
+ * `corsproof check` on a configuration that is not among the fixtures: the CLI runs the matrix
+ * suite for the given page origin in all three engines, writes the matrix, and ends with a
+ * one-screen summary per origin × engine.
+ */
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import { ROOT, runCommand } from './helpers.js';
+
+test('corsproof check proves a user configuration for a user origin in all three engines', async () => {
+  test.setTimeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'corsproof-check-'));
+  const port = await getPort({ host: '127.0.0.1' });
+  const origin = `http://app.shop.test:${port}`;
+  const file = join(dir, 'cors.json');
+  // Not a fixture: uploads from the app with metadata, public reads for everyone else.
+  writeFileSync(
+    file,
+    JSON.stringify([
+      { ID: 'app-uploads', AllowedOrigins: [origin], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type', 'x-amz-meta-*'], ExposeHeaders: ['ETag'] },
+      { ID: 'public-read', AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'] },
+    ]),
+  );
+  const run = await runCommand(process.execPath, [join(ROOT, 'bin/corsproof.mjs'), 'check', file, '--origin', origin], {}, 240_000);
+  await test.info().attach('check-output.txt', { body: run.stdout + run.stderr, contentType: 'text/plain' });
+  expect(run.code, run.stdout.slice(-3000)).toBe(0);
+  for (const engine of ['chromium', 'firefox', 'webkit']) {
+    expect(run.stdout, `a summary line for ${engine}`).toMatch(new RegExp(`${origin.replace(/[.:/]/g, '\\$&')}\\s+${engine}\\s+\\d+ allowed, \\d+ blocked, \\d+ header hidden\\s+— all as predicted`));
+  }
+  const matrix = JSON.parse(readFileSync(join(ROOT, 'test-results', 'cors-matrix.json'), 'utf8')) as { rows: Array<{ engine: string; scenario: string; observed: string }> };
+  const engines = new Set(matrix.rows.map((r) => r.engine));
+  expect([...engines].sort()).toEqual(['chromium', 'firefox', 'webkit']);
+  const byScenario = (s: string) => matrix.rows.filter((r) => r.scenario === s).map((r) => r.observed);
+  expect(byScenario('put-amz-meta'), 'metadata uploads pass through rule app-uploads').toEqual(['allowed', 'allowed', 'allowed']);
+  expect(byScenario('read-etag'), 'ETag is exposed').toEqual(['allowed', 'allowed', 'allowed']);
+  expect(byScenario('delete'), 'DELETE is allowed by no rule').toEqual(['blocked', 'blocked', 'blocked']);
+});

@@ -1,0 +1,53 @@
+/**
+ * The remote-target mode, proved against a second, separately started `corsproof serve` used only
+ * through the S3 API (as a real endpoint would be): the matrix applies each configuration to that
+ * bucket, waits until it takes effect, runs the scenarios in all three engines, and afterwards the
+ * bucket has exactly the CORS configuration it had before, and no leftover objects.
+ */
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, GetBucketCorsCommand, ListObjectsV2Command, PutBucketCorsCommand, S3Client, type CORSRule } from '@aws-sdk/client-s3';
+import { ROOT, runCommand, startServe, tally } from './helpers.js';
+
+const CREDS = { AWS_ACCESS_KEY_ID: 'corsproof', AWS_SECRET_ACCESS_KEY: 'corsproof-secret', AWS_REGION: 'us-east-1' };
+const BEFORE: CORSRule[] = [{ ID: 'left-alone', AllowedOrigins: ['https://keep.example.net'], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['x-keep'], MaxAgeSeconds: 42 }];
+const FIXTURES = ['allow-specific-origin', 'no-cors', 'rule-order-wildcard-first'];
+
+test('the matrix runs against a remote endpoint and leaves its bucket as it found it', async () => {
+  test.setTimeout(300_000);
+  const remote = await startServe();
+  const s3 = new S3Client({
+    endpoint: remote.bucket,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: CREDS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDS.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'corsproof-remote' }));
+    await s3.send(new PutBucketCorsCommand({ Bucket: 'corsproof-remote', CORSConfiguration: { CORSRules: BEFORE } }));
+
+    const out = join(mkdtempSync(join(tmpdir(), 'corsproof-remote-')), 'results.json');
+    const run = await runCommand(
+      join(ROOT, 'node_modules/.bin/playwright'),
+      ['test', 'tests/browser/verdicts.spec.ts', '--project=chromium', '--project=firefox', '--project=webkit', '--reporter=json', '-g', `(${FIXTURES.join('|')}):`],
+      { ...CREDS, CORSPROOF_TARGET: remote.bucket, CORSPROOF_TARGET_BUCKET: 'corsproof-remote', PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+      240_000,
+    );
+    const counts = tally(JSON.parse(readFileSync(out, 'utf8')));
+    await test.info().attach('remote-run.json', { body: JSON.stringify({ code: run.code, counts }, null, 2), contentType: 'application/json' });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    for (const engine of ['chromium', 'firefox', 'webkit']) {
+      expect(counts[engine], `${engine} ran against the remote endpoint`).toMatchObject({ expected: FIXTURES.length * 17, other: 0 });
+    }
+
+    const after = await s3.send(new GetBucketCorsCommand({ Bucket: 'corsproof-remote' }));
+    expect(after.CORSRules, 'the previous CORS configuration is back').toEqual(BEFORE);
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: 'corsproof-remote', Prefix: 'corsproof/' }));
+    expect(left.KeyCount ?? 0, 'no case objects left behind').toBe(0);
+  } finally {
+    s3.destroy();
+    await remote.stop();
+  }
+});
