@@ -21,6 +21,8 @@ type EngineName = 'chromium' | 'firefox' | 'webkit';
 const ENGINES: EngineName[] = ['chromium', 'firefox', 'webkit'];
 const plan = loadCheckPlan();
 const remote = !!process.env['CORSPROOF_TARGET'];
+/** Where results go (default: the project folder). A run started inside another run sets its own. */
+const out = process.env['CORSPROOF_OUTPUT_DIR'] ?? '.';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function browserProjects(): PlaywrightTestProject[] {
@@ -37,7 +39,7 @@ function browserProjects(): PlaywrightTestProject[] {
 }
 
 export default defineConfig({
-  outputDir: 'test-results/artifacts',
+  outputDir: `${out}/test-results/artifacts`,
   // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
   // each worker has its own servers and engine, so any case can run in any worker.
   fullyParallel: !remote,
@@ -47,10 +49,10 @@ export default defineConfig({
   reporter: [
     ['list'],
     ['./harness/engines-reporter.ts'],
-    ['json', { outputFile: 'test-results/results.json' }],
-    ['html', { open: 'never', outputFolder: 'playwright-report' }],
+    ['json', { outputFile: `${out}/test-results/results.json` }],
+    ['html', { open: 'never', outputFolder: `${out}/playwright-report` }],
     // After 'html', so its copy of cors-matrix.html lands next to the finished report.
-    ['./harness/matrix-reporter.ts'],
+    ['./harness/matrix-reporter.ts', { outputDir: `${out}/test-results` }],
   ],
   metadata: { 'CORS matrix': 'cors-matrix.html next to this report (also test-results/cors-matrix.{json,md,html})' },
   projects: [

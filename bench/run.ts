@@ -43,6 +43,7 @@ async function playwrightRun(engine: EngineName, extra: string[]): Promise<{ cas
   try {
     const r = await run(join(root, 'node_modules/.bin/playwright'), ['test', `--project=${engine}`, '--workers=1', '--reporter=json', ...extra], {
       PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+      CORSPROOF_OUTPUT_DIR: dir,
       CORSPROOF_TRACE: 'off',
     });
     const stats = (JSON.parse(readFileSync(out, 'utf8')) as { stats: { expected: number; unexpected: number; flaky: number } }).stats;

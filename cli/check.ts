@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCorsConfiguration } from '../servers/s3/cors/index.js';
 import { CHECK_ENV, type CheckPlan } from '../harness/check-plan.js';
@@ -114,7 +114,7 @@ export async function check(argv: string[], io: Io): Promise<number> {
 
 /** One line per origin × engine from test-results/cors-matrix.json. */
 function summary(origins: string[], engines: readonly string[]): string {
-  const file = join(ROOT, 'test-results', 'cors-matrix.json');
+  const file = join(process.env['CORSPROOF_OUTPUT_DIR'] ? resolve(ROOT, process.env['CORSPROOF_OUTPUT_DIR']) : ROOT, 'test-results', 'cors-matrix.json');
   if (!existsSync(file)) return '\nNo matrix was written (the run did not get to the browser cases).\n';
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows;
   const lines = ['', 'corsproof check — per page origin and engine:'];

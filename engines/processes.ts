@@ -4,6 +4,22 @@
  */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
+/** Every group started in this process and not yet stopped. */
+const live = new Set<ProcessGroup>();
+let exitHook = false;
+
+/**
+ * Last resort when the harness process ends without closing its engines (an uncaught error, or a
+ * worker told to exit): SIGKILL every group it started. Detached groups would otherwise outlive it.
+ */
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const g of live) g.killNow();
+  });
+}
+
 export class ProcessGroup {
   private readonly children: ChildProcess[] = [];
 
@@ -12,7 +28,21 @@ export class ProcessGroup {
     const child = spawn(command, args, { ...options, detached: true });
     child.on('error', () => {}); // surfaced by the caller's own 'error' listener
     this.children.push(child);
+    live.add(this);
+    installExitHook();
     return child;
+  }
+
+  /** Synchronous SIGKILL of every group still running (for process exit). */
+  killNow(): void {
+    for (const c of this.children) {
+      if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) continue;
+      try {
+        process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 
   pids(): number[] {
@@ -21,9 +51,9 @@ export class ProcessGroup {
 
   /** SIGTERM to each group, SIGKILL after a grace period; resolves when all have exited. */
   async stopAll(graceMs = 3_000): Promise<void> {
-    const live = this.children.filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
+    const running = this.children.filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
     await Promise.all(
-      live.reverse().map(
+      running.reverse().map(
         (c) =>
           new Promise<void>((resolve) => {
             const kill = (sig: NodeJS.Signals) => {
@@ -46,6 +76,7 @@ export class ProcessGroup {
           }),
       ),
     );
+    live.delete(this);
   }
 }
 

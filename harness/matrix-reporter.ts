@@ -10,7 +10,7 @@
  * Divergences between engines and disagreements with the expectation are highlighted.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { describeBuild, type EngineBuild } from '../engines/types.js';
 import type { CaseEvidence } from './case.js';
@@ -163,15 +163,19 @@ ${sections.join('\n')}
 
 export default class MatrixReporter implements Reporter {
   private rows: MatrixRow[] = [];
-  private outDir = 'test-results';
+  private outDir: string;
   private reportDir = 'playwright-report';
+
+  constructor(options: { outputDir?: string } = {}) {
+    this.outDir = options.outputDir ?? 'test-results';
+  }
 
   onBegin(config: FullConfig): void {
     const html = config.reporter.find(([name]) => name === 'html');
     const folder = (html?.[1] as { outputFolder?: string } | undefined)?.outputFolder;
     if (folder) this.reportDir = folder;
-    this.outDir = join(config.rootDir, 'test-results');
-    this.reportDir = join(config.rootDir, this.reportDir);
+    this.outDir = resolve(config.rootDir, this.outDir);
+    this.reportDir = resolve(config.rootDir, this.reportDir);
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -200,7 +204,7 @@ export default class MatrixReporter implements Reporter {
       mkdirSync(dirname(join(this.reportDir, 'x')), { recursive: true });
       copyFileSync(html, join(this.reportDir, 'cors-matrix.html'));
     }
-    console.log(`CORS matrix: ${rows.length} cases → test-results/cors-matrix.{json,md,html}`);
+    console.log(`CORS matrix: ${rows.length} cases → ${join(this.outDir, 'cors-matrix')}.{json,md,html}`);
   }
 
   printsToStdio(): boolean {

@@ -24,13 +24,14 @@ test('corsproof check proves a user configuration for a user origin in all three
       { ID: 'public-read', AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'] },
     ]),
   );
-  const run = await runCommand(process.execPath, [join(ROOT, 'bin/corsproof.mjs'), 'check', file, '--origin', origin], {}, 240_000);
+  // Its own results folder: this run must not clean or overwrite the outer run's.
+  const run = await runCommand(process.execPath, [join(ROOT, 'bin/corsproof.mjs'), 'check', file, '--origin', origin], { CORSPROOF_OUTPUT_DIR: dir }, 240_000);
   await test.info().attach('check-output.txt', { body: run.stdout + run.stderr, contentType: 'text/plain' });
   expect(run.code, run.stdout.slice(-3000)).toBe(0);
   for (const engine of ['chromium', 'firefox', 'webkit']) {
     expect(run.stdout, `a summary line for ${engine}`).toMatch(new RegExp(`${origin.replace(/[.:/]/g, '\\$&')}\\s+${engine}\\s+\\d+ allowed, \\d+ blocked, \\d+ header hidden\\s+— all as predicted`));
   }
-  const matrix = JSON.parse(readFileSync(join(ROOT, 'test-results', 'cors-matrix.json'), 'utf8')) as { rows: Array<{ engine: string; scenario: string; observed: string }> };
+  const matrix = JSON.parse(readFileSync(join(dir, 'test-results', 'cors-matrix.json'), 'utf8')) as { rows: Array<{ engine: string; scenario: string; observed: string }> };
   const engines = new Set(matrix.rows.map((r) => r.engine));
   expect([...engines].sort()).toEqual(['chromium', 'firefox', 'webkit']);
   const byScenario = (s: string) => matrix.rows.filter((r) => r.scenario === s).map((r) => r.observed);

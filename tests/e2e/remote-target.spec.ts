@@ -28,11 +28,12 @@ test('the matrix runs against a remote endpoint and leaves its bucket as it foun
     await s3.send(new CreateBucketCommand({ Bucket: 'corsproof-remote' }));
     await s3.send(new PutBucketCorsCommand({ Bucket: 'corsproof-remote', CORSConfiguration: { CORSRules: BEFORE } }));
 
-    const out = join(mkdtempSync(join(tmpdir(), 'corsproof-remote-')), 'results.json');
+    const dir = mkdtempSync(join(tmpdir(), 'corsproof-remote-'));
+    const out = join(dir, 'results.json');
     const run = await runCommand(
       join(ROOT, 'node_modules/.bin/playwright'),
       ['test', 'tests/browser/verdicts.spec.ts', '--project=chromium', '--project=firefox', '--project=webkit', '--reporter=json', '-g', `(${FIXTURES.join('|')}):`],
-      { ...CREDS, CORSPROOF_TARGET: remote.bucket, CORSPROOF_TARGET_BUCKET: 'corsproof-remote', PLAYWRIGHT_JSON_OUTPUT_NAME: out },
+      { ...CREDS, CORSPROOF_TARGET: remote.bucket, CORSPROOF_TARGET_BUCKET: 'corsproof-remote', PLAYWRIGHT_JSON_OUTPUT_NAME: out, CORSPROOF_OUTPUT_DIR: dir },
       240_000,
     );
     const counts = tally(JSON.parse(readFileSync(out, 'utf8')));
