@@ -7,7 +7,7 @@
  * navigation (≈ 220 ms in Chromium, ≈ 600 ms in Firefox over BiDi, measured here). Cases stay
  * independent because every URL a case touches is unique (engines key their preflight caches by URL).
  */
-import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions } from '@playwright/test';
+import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
 import { HARNESS_PATH } from '../servers/site/index.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
 import {
@@ -66,6 +66,26 @@ export function launchOptionsFor(
 
 type Stamped<T> = T & { seq: number };
 
+/**
+ * Everything the engine reports about a page, as corsproof's evidence types: console lines, page
+ * errors (Firefox over BiDi reports CORS failures there), and network events with all headers
+ * (`allHeaders()` resolves later, so network events are promises).
+ */
+function observe(page: Page, onMessage: (m: EngineMessage) => void, onNetwork: (url: string, done: Promise<NetworkEvent>) => void): void {
+  page.on('console', (m) => onMessage({ stream: 'console', type: m.type(), text: m.text() }));
+  page.on('pageerror', (e) => onMessage({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
+  page.on('request', (r) => onNetwork(r.url(), r.allHeaders().then((headers) => ({ event: 'request', method: r.method(), url: r.url(), headers }))));
+  page.on('response', (r) =>
+    onNetwork(
+      r.url(),
+      r.allHeaders().then((headers) => ({ event: 'response', method: r.request().method(), url: r.url(), status: r.status(), headers })),
+    ),
+  );
+  page.on('requestfailed', (r) =>
+    onNetwork(r.url(), Promise.resolve({ event: 'requestfailed', method: r.method(), url: r.url(), failure: r.failure()?.errorText ?? '' })),
+  );
+}
+
 class PlaywrightSession implements EngineSession {
   private seq = 0;
   private messages: Stamped<EngineMessage>[] = [];
@@ -76,32 +96,10 @@ class PlaywrightSession implements EngineSession {
   constructor(
     readonly build: EngineBuild,
     private readonly browser: Browser,
-    private readonly page: import('@playwright/test').Page,
+    private readonly page: Page,
     private readonly proxy?: LoopbackProxy,
   ) {
-    page.on('console', (m) => this.push({ stream: 'console', type: m.type(), text: m.text() }));
-    page.on('pageerror', (e) => this.push({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
-    page.on('request', (r) =>
-      this.pushNet(r.url(), r.allHeaders().then((headers) => ({ event: 'request', method: r.method(), url: r.url(), headers }))),
-    );
-    page.on('response', (r) =>
-      this.pushNet(
-        r.url(),
-        r.allHeaders().then((headers) => ({
-          event: 'response',
-          method: r.request().method(),
-          url: r.url(),
-          status: r.status(),
-          headers,
-        })),
-      ),
-    );
-    page.on('requestfailed', (r) =>
-      this.pushNet(
-        r.url(),
-        Promise.resolve({ event: 'requestfailed', method: r.method(), url: r.url(), failure: r.failure()?.errorText ?? '' }),
-      ),
-    );
+    observe(page, (m) => this.push(m), (url, done) => this.pushNet(url, done));
   }
 
   private push(m: EngineMessage): void {
@@ -157,15 +155,7 @@ class PlaywrightSession implements EngineSession {
     const page = await this.page.context().newPage();
     const messages: EngineMessage[] = [];
     const network: Array<Promise<NetworkEvent>> = [];
-    page.on('console', (m) => messages.push({ stream: 'console', type: m.type(), text: m.text() }));
-    page.on('pageerror', (e) => messages.push({ stream: 'pageerror', type: e.name, text: pageErrorText(e) }));
-    page.on('request', (r) => network.push(r.allHeaders().then((headers) => ({ event: 'request' as const, method: r.method(), url: r.url(), headers }))));
-    page.on('response', (r) =>
-      network.push(r.allHeaders().then((headers) => ({ event: 'response' as const, method: r.request().method(), url: r.url(), status: r.status(), headers }))),
-    );
-    page.on('requestfailed', (r) =>
-      network.push(Promise.resolve({ event: 'requestfailed' as const, method: r.method(), url: r.url(), failure: r.failure()?.errorText ?? '' })),
-    );
+    observe(page, (m) => messages.push(m), (_url, done) => network.push(done));
     try {
       await page.goto(url, { timeout: opts.timeoutMs });
       await page.waitForFunction(() => document.documentElement.dataset['loaded'], undefined, { timeout: opts.timeoutMs });
