@@ -29,7 +29,9 @@ const out = process.env['CORSPROOF_OUTPUT_DIR'] ?? '.';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function browserProjects(): PlaywrightTestProject[] {
-  if (!plan) return ENGINES.map((name) => ({ name, testDir: 'tests/browser', use: { browserName: name } }));
+  // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
+  // each worker has its own servers and engine, so any case can run in any worker.
+  if (!plan) return ENGINES.map((name) => ({ name, testDir: 'tests/browser', fullyParallel: !remote, use: { browserName: name } }));
   return plan.origins.flatMap((origin) =>
     ENGINES.map((name) => ({
       name: plan.origins.length === 1 ? name : `${name} ${origin}`,
@@ -43,9 +45,6 @@ function browserProjects(): PlaywrightTestProject[] {
 
 export default defineConfig({
   outputDir: `${out}/test-results/artifacts`,
-  // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
-  // each worker has its own servers and engine, so any case can run in any worker.
-  fullyParallel: !remote,
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers.
   workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,
@@ -59,12 +58,13 @@ export default defineConfig({
   ],
   metadata: { 'CORS matrix': 'cors-matrix.html next to this report (also test-results/cors-matrix.{json,md,html})' },
   projects: [
-    { name: 'unit', testDir: 'tests/unit' },
-    { name: 'server', testDir: 'tests/server' },
+    // Non-browser projects run a file's tests in order (several share a server within a file).
+    { name: 'unit', testDir: 'tests/unit', fullyParallel: false },
+    { name: 'server', testDir: 'tests/server', fullyParallel: false },
     ...browserProjects(),
     // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).
-    { name: 'e2e', testDir: 'tests/e2e' },
+    { name: 'e2e', testDir: 'tests/e2e', fullyParallel: false },
     // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
-    { name: 'reliability', testDir: 'tests/reliability' },
+    { name: 'reliability', testDir: 'tests/reliability', fullyParallel: false },
   ],
 });
