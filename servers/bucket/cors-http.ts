@@ -29,5 +29,18 @@ export function corsFacts(
 
 /** Writes the engine's headers, in the engine's order, replacing any earlier value of the same name. */
 export function applyHeaders(res: ServerResponse, headers: HeaderList): void {
-  for (const [name, value] of headers) res.setHeader(name, value);
+  for (const [name, value] of headers) res.setHeader(name, wireValue(value));
+}
+
+/**
+ * A configured value as bytes on the wire. S3 stores a configuration's strings as the UTF-8 it
+ * received and writes them into headers byte for byte; Node only takes latin-1 strings and throws
+ * on anything else, which would turn a stored ExposeHeader like "x-☃" into a 500 on every matching
+ * request. UNVERIFIED choice: send the UTF-8 bytes (as S3, a byte-oriented server, would) and drop
+ * control characters other than tab, which no HTTP header may carry.
+ */
+export function wireValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+  return /[^\u0000-\u00ff]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
 }

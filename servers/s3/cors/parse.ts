@@ -24,6 +24,18 @@ import { checkConfigurationStructure, checkConfigurationValues, checkDocumentSiz
 export const MALFORMED_JSON_CODE = 'MalformedJSON';
 
 export function parseCorsConfiguration(text: string | Buffer): ParseResult {
+  try {
+    return parseDocument(text);
+  } catch (e) {
+    // A document nested thousands of levels deep exhausts the stack somewhere in parsing or
+    // validation; it cannot be a CORS configuration. UNVERIFIED choice: MalformedXML, as for any
+    // document that does not fit the schema.
+    if (e instanceof RangeError) return fail(malformedXml('the document is nested too deeply'));
+    throw e;
+  }
+}
+
+function parseDocument(text: string | Buffer): ParseResult {
   const bytes = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
   let s = typeof text === 'string' ? text : text.toString('utf8');
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); // byte-order mark
