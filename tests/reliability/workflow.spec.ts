@@ -134,11 +134,11 @@ test('with a remote target configured, runs the shards one at a time and gives o
   expect(JSON.stringify(wf.env ?? {})).not.toContain('secrets.');
 });
 
-test('runs unit, server and reliability once, not per shard', () => {
+test('runs unit, server, e2e and reliability once, not per shard', () => {
   const once = wf.jobs['once']!;
   expect(once.strategy).toBeUndefined();
-  expect(runs(once)).toContain('--project=unit --project=server --project=reliability --reporter=blob');
-  expect(runs(wf.jobs['browsers']!)).not.toMatch(/--project=(unit|server|reliability)/);
+  expect(runs(once)).toContain('--project=unit --project=server --project=e2e --project=reliability --reporter=blob');
+  expect(runs(wf.jobs['browsers']!)).not.toMatch(/--project=(unit|server|e2e|reliability)/);
 });
 
 test('merges every blob report after the shards into one HTML report and the job summary', () => {
