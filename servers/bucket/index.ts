@@ -147,6 +147,10 @@ export async function startBucketServer(opts: BucketServerOptions): Promise<Buck
       // Let handlers decide about `Expect: 100-continue`: body readers send 100 Continue only when
       // they actually read the body, so an over-size upload is refused before the client sends it.
       server.on('checkContinue', (req, res) => server.emit('request', req, res));
+      // Node answers any other `Expect:` value itself with a bare 417 (no S3 error document, no
+      // request id). UNVERIFIED choice: S3's answer is not recorded; the request is served as if the
+      // unknown expectation were absent (RFC 9110 lets a server ignore it), so every answer is S3's.
+      server.on('checkExpectation', (req, res) => server.emit('request', req, res));
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerUnparseable(err, socket, opts.log));
     });
     listeners.push(l);
