@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_NAMES, launchEngine, resolveEngine, type CaseSpec, type EngineName, type Step } from '../engines/index.js';
-import { ExchangeLog, CASE_PARAM } from '../servers/exchange-log.js';
+import { ExchangeLog } from '../servers/exchange-log.js';
+import { localTarget } from '../harness/target.js';
 import { startSiteServer } from '../servers/site/index.js';
 import { startBucketServer } from '../servers/bucket/index.js';
 import { fillPlaceholders, loadFixtures, loadScenarios, objectBody } from '../harness/data.js';
@@ -60,17 +61,20 @@ async function floor(engine: EngineName): Promise<{ cases: number; requests: num
   const site = await startSiteServer({ log });
   const bucket = await startBucketServer({ log, anonymousAccess: 'open' });
   const origins = makeOrigins(site.port, bucket.port);
+  const target = localTarget(bucket, origins.BUCKET_ORIGIN);
   const steps: Step[] = [];
   let cases = 0;
   for (const fixture of loadFixtures()) {
     const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, origins) };
     for (const scenario of loadScenarios()) {
-      const name = `floor-${++cases}`;
-      bucket.store.createBucket(name);
-      bucket.store.setCors(name, cors);
+      // The same per-case setup the harness does (a fresh bucket, a unique URL), done up front.
       const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-      bucket.store.putObject(name, scenario.object.key, objectBody(scenario.object), scenario.object.contentType, stored);
-      const url = `${origins.BUCKET_ORIGIN}/${name}/${encodeURIComponent(scenario.object.key)}?${CASE_PARAM}=${name}`;
+      const { url } = await target.prepare(
+        `floor.${fixture.id}.${scenario.id}.${++cases}`,
+        cors,
+        { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
+        origins.SITE_ORIGIN,
+      );
       for (const s of scenario.steps) steps.push({ ...s, url } as Step);
     }
   }

@@ -12,7 +12,7 @@
  * site server and posts outcomes back (servers/site/remote-control.ts). Console lines between the
  * case's begin and end markers belong to that case.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +89,7 @@ class MiniBrowserSession implements EngineSession {
   constructor(
     readonly build: EngineBuild,
     private readonly group: ProcessGroup,
-    private readonly browser: ChildProcess,
+    browser: ChildProcess,
     private readonly session: ReturnType<SiteServer['control']['open']>,
     private readonly profileDir: string,
     private readonly proxy: LoopbackProxy,
