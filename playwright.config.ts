@@ -45,6 +45,9 @@ function browserProjects(): PlaywrightTestProject[] {
 
 export default defineConfig({
   outputDir: `${out}/test-results/artifacts`,
+  // Opens the run's store directory; stores (Ceph RGW) start in the first worker that needs one and
+  // this setup's teardown stops them — after a pass, a failure, a timeout or Ctrl-C (stores/run.ts).
+  globalSetup: './stores/global-setup.ts',
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers.
   workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,

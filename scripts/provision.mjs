@@ -4,8 +4,11 @@
 //   2. the three browser engines: Playwright's own builds where they can be downloaded; otherwise,
 //      on Debian/Ubuntu as root, the distribution's packages (chromium, firefox-esr, WebKitGTK's
 //      MiniBrowser + Xvfb); otherwise a message listing exactly what to install;
-//   3. tools the tests use: the AWS CLI (a real S3 client for the bucket server's tests).
-// Plain Node (no dependencies) for step 1; steps 2–3 reuse engines/select.ts through tsx.
+//   3. tools the tests use: the AWS CLI (a real S3 client for the bucket server's tests);
+//   4. with --stores (npm test): the S3-compatible stores the suite runs itself — Ceph RGW from
+//      Debian's packages (radosgw ceph-mon ceph-osd ceph-common, without recommends), the same way:
+//      apt as root on Debian/Ubuntu, otherwise a message saying exactly what to install.
+// Plain Node (no dependencies) for step 1; steps 2–4 reuse engines/select.ts and stores/ through tsx.
 //
 // Environment: CORSPROOF_BROWSERS=auto|bundled|system (see .env.example), CORSPROOF_SKIP_PROVISION=1
 // to do nothing (for machines provisioned some other way).
@@ -59,12 +62,12 @@ const APT_PACKAGES = {
   webkit: ['libwebkit2gtk-4.1-0', 'xvfb', 'x11-apps'],
 };
 let aptUpdated = false;
-function aptInstall(packages) {
+function aptInstall(packages, extra = []) {
   if (!aptUpdated) {
     run('apt-get', ['update', '-qq']);
     aptUpdated = true;
   }
-  return run('apt-get', ['install', '-y', '-qq', ...packages], {
+  return run('apt-get', ['install', '-y', '-qq', ...extra, ...packages], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
@@ -100,10 +103,26 @@ if (!have('aws')) {
   if (!have('aws')) log('the AWS CLI is missing (the bucket server tests use it): install `awscli` (apt) or AWS CLI v2');
 }
 
+// 4. stores (npm test runs the matrix against a local Ceph RGW: the rgw-* projects)
+if (process.argv.includes('--stores')) {
+  const { rgwMissing, RGW_PACKAGES, RGW_INSTALL_HINT } = await import('../stores/ceph-rgw.ts');
+  if (rgwMissing().binaries.length && canApt) {
+    log('Ceph RGW is not installed; installing the Debian packages');
+    aptInstall([...RGW_PACKAGES], ['--no-install-recommends']);
+  }
+  const m = rgwMissing();
+  if (m.binaries.length) {
+    log(`ceph-rgw: MISSING — ${m.binaries.join(', ')} (packages ${m.packages.join(', ')}). Install: ${RGW_INSTALL_HINT}`);
+    todo.push('ceph-rgw');
+  } else {
+    log('ceph-rgw: radosgw, ceph-mon, ceph-osd, ceph (the rgw-* projects start a one-node cluster per run)');
+  }
+}
+
 if (todo.length) {
   console.error(
     `[provision] cannot provide: ${todo.join(', ')}. Install:\n` +
-      todo.map((e) => `  - ${e}${INSTALL_HINT[e] ? `: ${INSTALL_HINT[e]}` : ''}`).join('\n') +
-      '\nThe tests of a missing engine will fail with this message; they are never skipped.',
+      todo.map((e) => `  - ${e}${INSTALL_HINT[e] ? `: ${INSTALL_HINT[e]}` : e === 'ceph-rgw' ? ': apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd ceph-common' : ''}`).join('\n') +
+      '\nThe tests of a missing engine or store will fail with this message; they are never skipped.',
   );
 }
