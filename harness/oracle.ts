@@ -89,11 +89,67 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()
 
 type Block = { reason: ReasonId; at: 'preflight' | 'response'; why: string };
 
+/** What a bucket answered (or would answer) to one request of a case. */
+export interface CorsAnswer {
+  status: number;
+  headers: HeaderList;
+  /** Why the answer carries no CORS headers, in the answerer's words (for reports). */
+  refusal?: string;
+}
+
+/** The request facts an answerer needs for one step (`unsafe`: the ACRH names, sorted). */
+export interface AnswerRequest {
+  step: number;
+  method: string;
+  credentials: boolean;
+  unsafe: string[];
+}
+
+/** Where answers come from: S3 (the engine in servers/s3/cors) or a real store (a replay). */
+export interface Answerer {
+  preflight(req: AnswerRequest): CorsAnswer;
+  actual(req: AnswerRequest): CorsAnswer;
+}
+
+/** S3's answers for a configuration, from the S3 CORS engine. */
+export function s3Answerer(config: CorsConfiguration | undefined, origin: string, key: string): Answerer {
+  return {
+    preflight(req) {
+      const p = decidePreflight({
+        method: 'OPTIONS',
+        origin,
+        accessControlRequestMethod: req.method,
+        ...(req.unsafe.length ? { accessControlRequestHeaders: req.unsafe.join(',') } : {}),
+        bucketExists: true,
+        ...(config ? { config } : {}),
+        key,
+      });
+      return p.kind === 'refused'
+        ? { status: p.status, headers: [], refusal: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})` }
+        : { status: p.status, headers: p.headers };
+    },
+    actual(req) {
+      const a = decideActual({ method: req.method, origin, bucketExists: true, ...(config ? { config } : {}), key });
+      return { status: 200, headers: a.headers, ...(a.rule ? {} : { refusal: `S3 added no CORS headers (${a.reason})` }) };
+    },
+  };
+}
+
 /**
  * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
  * Same-origin requests are not subject to CORS at all: no preflight, no CORS check.
  */
 export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
+  return predictWith(s3Answerer(config, origin, scenario.object.key), scenario, origin, target);
+}
+
+const isOk = (status: number) => status >= 200 && status <= 299;
+
+/**
+ * The Fetch standard applied to the answers of `answers` — S3's (predict) or those a real store
+ * gave to a replay of the same requests (harness/divergence.ts).
+ */
+export function predictWith(answers: Answerer, scenario: Scenario, origin: string, target?: string): Prediction {
   if (target !== undefined && target === origin) {
     return { verdict: 'allowed', preflights: 0, actualRequests: scenario.steps.length, why: 'same origin: CORS does not apply' };
   }
@@ -104,10 +160,10 @@ export function predict(config: CorsConfiguration | undefined, scenario: Scenari
   let readable: string[] | undefined;
   // The page runs every step even after one is blocked; the first block decides the verdict.
   let block: Block | undefined;
-  const key = scenario.object.key;
 
-  for (const step of scenario.steps) {
+  for (const [index, step] of scenario.steps.entries()) {
     const req = requestOf(step);
+    const facts: AnswerRequest = { step: index, method: req.method, credentials: req.credentials, unsafe: req.unsafe };
     if (req.mode === 'no-cors') {
       actualRequests++;
       readable = [];
@@ -123,20 +179,11 @@ export function predict(config: CorsConfiguration | undefined, scenario: Scenari
     const stepBlock = ((): Block | undefined => {
       if (needsPreflight && !cached) {
         preflights++;
-        const p = decidePreflight({
-          method: 'OPTIONS',
-          origin,
-          accessControlRequestMethod: req.method,
-          ...(req.unsafe.length ? { accessControlRequestHeaders: req.unsafe.join(',') } : {}),
-          bucketExists: true,
-          ...(config ? { config } : {}),
-          key,
-        });
-        if (p.kind === 'refused') {
-          return { reason: 'missing-allow-origin', at: 'preflight', why: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})` };
-        }
+        const p = answers.preflight(facts);
         const failed = corsCheck(p.headers, origin, req.credentials);
-        if (failed) return { reason: failed, at: 'preflight', why: `the preflight response fails the CORS check (${failed})` };
+        if (failed) return { reason: failed, at: 'preflight', why: p.refusal ?? `the preflight response fails the CORS check (${failed})` };
+        // Fetch: the CORS check first, then the status (an allowed-looking 403 still fails).
+        if (!isOk(p.status)) return { reason: 'preflight-status', at: 'preflight', why: `the preflight was answered with status ${p.status}` };
         const methods = list(get(p.headers, 'Access-Control-Allow-Methods'));
         const allowHeaders = list(get(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
         if (!SAFELISTED_METHODS.has(req.method) && !methods.includes(req.method) && !(methods.includes('*') && !req.credentials)) {
@@ -149,11 +196,9 @@ export function predict(config: CorsConfiguration | undefined, scenario: Scenari
         if (maxAge === undefined || Number(maxAge) > 0) cache.push({ credentials: req.credentials, methods, headers: allowHeaders });
       }
       actualRequests++;
-      const a = decideActual({ method: req.method, origin, bucketExists: true, ...(config ? { config } : {}), key });
+      const a = answers.actual(facts);
       const failed = corsCheck(a.headers, origin, req.credentials);
-      if (failed) {
-        return { reason: failed, at: 'response', why: a.rule ? `the response fails the CORS check (${failed})` : `S3 added no CORS headers (${a.reason})` };
-      }
+      if (failed) return { reason: failed, at: 'response', why: a.refusal ?? `the response fails the CORS check (${failed})` };
       const exposed = list(get(a.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
       readable = [...SAFELISTED_RESPONSE, ...exposed.filter((x) => x !== 'set-cookie' && (x !== '*' || req.credentials))];
       return undefined;
