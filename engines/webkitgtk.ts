@@ -32,6 +32,7 @@ import {
   type LaunchContext,
   type PageResult,
   type VisitRun,
+  pageBound,
 } from './types.js';
 import { screenshotDisplay } from './xwd.js';
 import { writeFileSync } from 'node:fs';
@@ -153,9 +154,27 @@ class MiniBrowserSession implements EngineSession {
     "the bucket server's record is the network evidence.";
 
   async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
-    if (this.exited) throw new Error(`${this.exited}; cannot run case ${spec.caseId}`);
-    const result = (await this.session.run(spec, timeoutMs)) as PageResult;
-    return { result, messages: await this.takeCaseLines(spec.caseId), networkNote: MiniBrowserSession.NETWORK_NOTE };
+    return (await this.runBatch([spec], timeoutMs))[0]!;
+  }
+
+  async runBatch(specs: readonly CaseSpec[], caseTimeoutMs: number): Promise<CaseRun[]> {
+    if (specs.length === 0) return [];
+    if (this.exited) throw new Error(`${this.exited}; cannot run case ${specs[0]!.caseId}`);
+    // One command over the control channel for the whole batch; the page enforces each case's
+    // timeout itself, the channel's bound only catches a page that stopped answering.
+    const bound = pageBound(specs.length, caseTimeoutMs);
+    let results: PageResult[];
+    try {
+      results = ((await this.session.batch(specs, caseTimeoutMs, bound)) as { batch: PageResult[] }).batch;
+    } catch (e) {
+      const running = specs.find((s) => this.lines.some((m) => m.text === MARK_BEGIN + s.caseId) && !this.lines.some((m) => m.text === MARK_END + s.caseId));
+      throw new Error(`${(e as Error).message}${running ? ` while case ${running.caseId} was running` : ''}${this.exited ? ` (${this.exited})` : ''}`);
+    }
+    const runs: CaseRun[] = [];
+    for (const [i, spec] of specs.entries()) {
+      runs.push({ result: results[i]!, messages: await this.takeCaseLines(spec.caseId), networkNote: MiniBrowserSession.NETWORK_NOTE });
+    }
+    return runs;
   }
 
   async visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun> {
