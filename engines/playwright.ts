@@ -19,7 +19,8 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
-  type LaunchContext,
+  type EngineStart,
+  type StartContext,
   type NetworkEvent,
   type PageResult,
   type VisitRun,
@@ -246,25 +247,40 @@ function pageErrorText(e: Error): string {
   return `${e.name}: ${e.message}`;
 }
 
-export async function launchPlaywright(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
+export async function startPlaywright(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const type = TYPES[choice.engine];
   const proxy = choice.engine === 'webkit' && ctx.hosts.length ? new LoopbackProxy(ctx.hosts) : undefined;
   const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start())).catch(async (e: unknown) => {
     await proxy?.close();
     throw e;
   });
-  try {
-    const build: EngineBuild = { ...choice, version: browser.version() };
-    const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
-    const page = await context.newPage();
-    const harnessUrl = ctx.pageOrigin + HARNESS_PATH;
-    const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
-    await page.goto(harnessUrl);
-    await waitReady(page);
-    return session;
-  } catch (e) {
+  let state: 'started' | 'opened' | 'aborted' = 'started';
+  const end = async () => {
     await browser.close().catch(() => {});
     await proxy?.close();
-    throw e;
-  }
+  };
+  return {
+    async open({ pageOrigin }) {
+      if (state !== 'started') throw new Error(`this ${choice.engine} was already ${state}`);
+      state = 'opened';
+      try {
+        const build: EngineBuild = { ...choice, version: browser.version() };
+        const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
+        const page = await context.newPage();
+        const harnessUrl = pageOrigin + HARNESS_PATH;
+        const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
+        await page.goto(harnessUrl);
+        await waitReady(page);
+        return session;
+      } catch (e) {
+        await end();
+        throw e;
+      }
+    },
+    async abort() {
+      if (state !== 'started') return;
+      state = 'aborted';
+      await end();
+    },
+  };
 }

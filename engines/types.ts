@@ -158,16 +158,32 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
-/** Where the engine's harness page lives and which test host names must resolve to loopback. */
-export interface LaunchContext {
-  /** The site server (its remote-control channel drives engines without a script channel). */
-  site: import('../servers/site/index.js').SiteServer;
-  /** Origin the harness page is loaded from, e.g. http://www.example.test:PORT. */
-  pageOrigin: string;
+/** What an engine needs to know before any server runs. */
+export interface StartContext {
   /** Host names the engine must resolve to 127.0.0.1 (engines/host-map.ts). */
   hosts: readonly string[];
   /** Accept the run's self-made test certificates (in this browser only). */
   ignoreTlsErrors?: boolean;
+}
+
+/** Where the engine's harness page lives. */
+export interface PageContext {
+  /** The site server (its remote-control channel drives engines without a script channel). */
+  site: import('../servers/site/index.js').SiteServer;
+  /** Origin the harness page is loaded from, e.g. http://www.example.test:PORT. */
+  pageOrigin: string;
+}
+
+export type LaunchContext = StartContext & PageContext;
+
+/**
+ * A launched engine whose harness page is not open yet: launching (a browser process, Xvfb) needs
+ * no server, so it runs while the servers start; `open` then loads the harness page and hands the
+ * engine over to the session. `abort` ends an engine that was never opened (no-op otherwise).
+ */
+export interface EngineStart {
+  open(page: PageContext): Promise<EngineSession>;
+  abort(): Promise<void>;
 }
 
 /**

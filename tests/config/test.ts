@@ -13,10 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeBuild, launchEngine, resolveEngine, type EngineName, type EngineSession } from '../../engines/index.js';
+import { describeBuild, resolveEngine, startEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
 import { pageBound } from '../../engines/types.js';
 import { HARNESS_PATH } from '../../servers/site/index.js';
-import { startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
+import { arrangementNeeds, startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
 import { runCases, runCorsCase, type CaseContext, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
@@ -53,6 +53,8 @@ export interface MatrixRunner {
 type WorkerFixtures = {
   serverMode: ServerMode;
   pageOrigin: string | undefined;
+  /** The engine being launched while the servers start (awaited by engineSession). */
+  engineStart: Promise<EngineStart>;
   servers: Servers;
   bucketTarget: BucketTarget;
   engineSession: EngineSession;
@@ -95,8 +97,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
    */
   pageOrigin: [undefined, { scope: 'worker', option: true }],
 
+  engineStart: [
+    async ({ browserName, serverMode, pageOrigin }, use) => {
+      const needs = arrangementNeeds(serverMode, pageOrigin);
+      const pending = (async () => startEngine(resolveEngine(browserName as EngineName), { hosts: needs.hosts, ignoreTlsErrors: needs.tls }))();
+      // Observed by engineSession; here only kept from counting as unhandled meanwhile.
+      pending.catch(() => {});
+      try {
+        await use(pending);
+      } finally {
+        await (await pending.catch(() => undefined))?.abort();
+      }
+    },
+    { scope: 'worker', timeout: 90_000 },
+  ],
+
   servers: [
-    async ({ serverMode, pageOrigin }, use, workerInfo) => {
+    // Depends on engineStart only so that the engine launches while the servers start.
+    async ({ serverMode, pageOrigin, engineStart: _launching }, use, workerInfo) => {
       const set = await startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
       try {
         await use(set);
@@ -121,13 +139,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   engineSession: [
-    async ({ browserName, servers }, use) => {
-      const session = await launchEngine(resolveEngine(browserName as EngineName), {
-        site: servers.site,
-        pageOrigin: servers.origins.SITE_ORIGIN,
-        hosts: servers.hosts,
-        ignoreTlsErrors: servers.tls,
-      });
+    async ({ engineStart, servers }, use) => {
+      const session = await (await engineStart).open({ site: servers.site, pageOrigin: servers.origins.SITE_ORIGIN });
       try {
         await use(session);
       } finally {
