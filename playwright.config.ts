@@ -31,7 +31,14 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function browserProjects(): PlaywrightTestProject[] {
   // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
   // each worker has its own servers and engine, so any case can run in any worker.
-  if (!plan) return ENGINES.map((name) => ({ name, testDir: 'tests/browser', fullyParallel: !remote, use: { browserName: name } }));
+  if (!plan) {
+    return [
+      ...ENGINES.map((name) => ({ name, testDir: 'tests/browser', fullyParallel: !remote, use: { browserName: name } })),
+      // The matrix against the run's own Ceph RGW (started once per run, stopped by the run), held
+      // to its profile fixtures/stores/ceph-rgw.json; a bucket per configuration, so in parallel.
+      ...ENGINES.map((name) => ({ name: `rgw-${name}`, testDir: 'tests/browser', testMatch: 'verdicts.spec.ts', fullyParallel: true, use: { browserName: name, store: 'ceph-rgw' as const } })),
+    ];
+  }
   return plan.origins.flatMap((origin) =>
     ENGINES.map((name) => ({
       name: plan.origins.length === 1 ? name : `${name} ${origin}`,

@@ -18,6 +18,7 @@ import { objectBody, type CorsFixture, type Scenario } from './data.js';
 import type { Origins } from './origins.js';
 import type { Prediction, Verdict } from './oracle.js';
 import { caseExpectation, fixtureConfiguration, type EngineExpectation } from './expectation.js';
+import { storeCaseEvidence, type StoreCaseEvidence } from './store-case.js';
 
 export interface CaseContext {
   engine: EngineSession;
@@ -52,6 +53,11 @@ export interface CaseEvidence {
   /** False against a remote endpoint: there is no server record, only the engines' evidence. */
   serverRecord: boolean;
   target: string;
+  /**
+   * A remote store: its answers to a replay of the case's requests, how they differ from S3's, and
+   * whether the verdict is S3's or a store divergence (harness/store-case.ts).
+   */
+  store?: StoreCaseEvidence;
 }
 
 export interface CaseRequest {
@@ -131,6 +137,21 @@ function evidenceOf(ctx: CaseContext, p: Prepared, run: CaseRun): CaseEvidence {
   };
 }
 
+function storeEvidence(ctx: CaseContext, p: Prepared, e: CaseEvidence): Promise<StoreCaseEvidence> {
+  return storeCaseEvidence(ctx.target, {
+    caseId: e.caseId,
+    fixture: e.fixture,
+    scenario: p.req.scenario,
+    cors: fixtureConfiguration(p.req.fixture, ctx.origins),
+    origin: ctx.origins.SITE_ORIGIN,
+    engine: ctx.engine.build.engine,
+    expected: e.expected,
+    observed: e.observed,
+    ...(e.classification ? { engineReasons: e.classification.reasons } : {}),
+    run: e.run,
+  });
+}
+
 /**
  * Runs the cases in one round trip to the engine's page and returns each case's evidence, in
  * order. A case that runs out of time is reported in its evidence (`harnessErrors`); the others
@@ -159,7 +180,10 @@ async function runBatchOf(ctx: CaseContext, requests: readonly CaseRequest[], ca
       prepared.map((p) => p.spec),
       caseTimeoutMs,
     );
-    return prepared.map((p, i) => evidenceOf(ctx, p, runs[i]!));
+    const evidences = prepared.map((p, i) => evidenceOf(ctx, p, runs[i]!));
+    // A remote store keeps no record for us: replay each case's requests before its object goes.
+    if (ctx.target.replay) await Promise.all(evidences.map(async (e, i) => (e.store = await storeEvidence(ctx, prepared[i]!, e))));
+    return evidences;
   } finally {
     for (const p of prepared) await ctx.target.finish(p.req.caseId);
   }

@@ -13,6 +13,7 @@ import type { CaseEvidence } from '../../harness/case.js';
 import { checkFixture, checkScenarios, loadCheckPlan } from '../../harness/check-plan.js';
 import { caseExpectation, expectationLabel, expectationTitle, titleOrigins } from '../../harness/expectation.js';
 import type { EngineName } from '../../engines/types.js';
+import { storeFailure, storeLines } from '../../harness/store-case.js';
 
 // `corsproof check` runs this same suite on the user's configuration and page origins.
 const plan = loadCheckPlan();
@@ -31,7 +32,7 @@ function sideBySide(e: CaseEvidence): string {
     `engine:   ${eng}`,
     `engine said: ${e.classification?.message ?? JSON.stringify(e.run.messages.map((m) => m.text))}`,
     `page saw: ${JSON.stringify(e.run.result.steps.map((s) => (s.settled === 'response' ? `${s.status} ${s.type}` : `${s.errorName}: ${s.errorMessage}`)))}`,
-    `server record: ${server.join(', ') || 'nothing'}`,
+    ...(e.store ? storeLines(e.store) : [`server record: ${server.join(', ') || 'nothing'}`]),
   ].join('\n');
 }
 
@@ -53,6 +54,13 @@ for (const { fixture, origin } of fixtures) {
         expect(e.expected, 'the expectation the title names').toEqual(titled.engines[browserName as EngineName]);
         const preflights = e.exchanges.filter((x) => x.method === 'OPTIONS');
         const actual = e.exchanges.filter((x) => x.method !== 'OPTIONS');
+
+        if (e.store) {
+          // Against a store: S3's verdict, or a store divergence its profile (fixtures/stores/) lists.
+          test.info().annotations.push({ type: 'store', description: e.store.profile.message });
+          expect(storeFailure(e.store), `store profile\n${why}`).toBeUndefined();
+          if (e.store.verdict.status === 'store-divergence') return;
+        }
 
         expect(e.observed, `verdict\n${why}`).toBe(e.expected.verdict);
 

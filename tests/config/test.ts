@@ -21,6 +21,7 @@ import { runCases, runCorsCase, type CaseContext, type CaseEvidence } from '../.
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
 import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from '../../harness/target.js';
+import { storeTarget, type StoreName } from '../../stores/targets.js';
 
 function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   const v = (process.env.CORSPROOF_TRACE ?? 'off').trim();
@@ -52,6 +53,8 @@ export interface MatrixRunner {
 
 type WorkerFixtures = {
   serverMode: ServerMode;
+  /** Run against a store the suite runs itself (the rgw-* projects: `use: { store: 'ceph-rgw' }`). */
+  store: StoreName | undefined;
   pageOrigin: string | undefined;
   /** The engine being launched while the servers start (awaited by engineSession). */
   engineStart: Promise<EngineStart>;
@@ -125,17 +128,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 30_000 },
   ],
 
+  store: [undefined, { scope: 'worker', option: true }],
+
   bucketTarget: [
-    async ({ servers }, use) => {
-      const remote = servers.mode === 'split' ? remoteOptionsFromEnv() : undefined;
-      const target = remote ? await remoteTarget(remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
+    async ({ servers, store }, use) => {
+      // The run's own store (started once per run, stopped by the run: stores/run.ts), a user's
+      // endpoint (CORSPROOF_TARGET), or corsproof's bucket server.
+      const own = store && servers.mode === 'split' ? await storeTarget(store, (l) => console.log(`[stores] ${l}`)) : undefined;
+      const remote = !own && servers.mode === 'split' ? remoteOptionsFromEnv() : undefined;
+      const target = own ? own.target : remote ? await remoteTarget(remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
       try {
         await use(target);
       } finally {
         await target.close();
+        await own?.release();
       }
     },
-    { scope: 'worker', timeout: 60_000 },
+    // A store may have to start first (Ceph RGW: ≈ 15 s, more on a busy machine).
+    { scope: 'worker', timeout: 180_000 },
   ],
 
   engineSession: [
