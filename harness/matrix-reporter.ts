@@ -15,6 +15,7 @@ import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@pl
 import { describeBuild, type EngineBuild } from '../engines/types.js';
 import type { CaseEvidence } from './case.js';
 import { REASON_TEXT, type ReasonId } from './reasons.js';
+import { rowsByTarget, storeFileSlug, storeRowFields, storeSummaries, storeSummaryHtml, storeSummaryMarkdown, type StoreRowInfo } from './store-report.js';
 
 export interface MatrixRow {
   fixture: string;
@@ -33,6 +34,10 @@ export interface MatrixRow {
   readableHeaders: string[];
   status: 'passed' | 'failed' | 'skipped' | 'timedOut' | 'interrupted';
   test: string;
+  /** Where the case's bucket was: corsproof's bucket server, or a remote endpoint. */
+  target: string;
+  /** Against a store: what it did, and how it differs from S3 (harness/store-report.ts). */
+  store?: StoreRowInfo;
 }
 
 type Evidence = CaseEvidence & { engineBuild: EngineBuild };
@@ -55,6 +60,7 @@ export function rowFromEvidence(e: Evidence, status: MatrixRow['status'], title:
     readableHeaders: Object.keys(last?.readableHeaders ?? {}).sort(),
     status,
     test: title,
+    ...storeRowFields(e),
   };
 }
 
@@ -187,7 +193,7 @@ export default class MatrixReporter implements Reporter {
       const e = JSON.parse(a.body ? a.body.toString('utf8') : readFileSync(a.path!, 'utf8')) as Evidence;
       const status = result.status === test.expectedStatus ? 'passed' : result.status === 'passed' ? 'failed' : result.status;
       // A retried case keeps only its last attempt.
-      this.rows = this.rows.filter((r) => !(r.fixture === e.fixture && r.scenario === e.scenario && r.engine === e.engine && r.test === test.title));
+      this.rows = this.rows.filter((r) => !(r.fixture === e.fixture && r.scenario === e.scenario && r.engine === e.engine && r.test === test.title && r.target === e.target));
       this.rows.push(rowFromEvidence(e, status, test.title));
     } catch {
       /* not a matrix case */
@@ -198,13 +204,34 @@ export default class MatrixReporter implements Reporter {
     if (this.rows.length === 0) return;
     mkdirSync(this.outDir, { recursive: true });
     const rows = [...this.rows].sort((a, b) => `${a.fixture}|${a.scenario}|${a.engine}`.localeCompare(`${b.fixture}|${b.scenario}|${b.engine}`));
-    writeFileSync(join(this.outDir, 'cors-matrix.json'), JSON.stringify({ generatedAt: new Date().toISOString(), rows }, null, 2));
-    writeFileSync(join(this.outDir, 'cors-matrix.md'), matrixMarkdown(rows));
+    // One matrix per target (corsproof's server first); each store also gets its summary of
+    // divergences from S3, and its own cors-matrix-<store>.{md,html} when it is not the only target.
+    const targets = rowsByTarget(rows);
+    const stores = storeSummaries(rows);
+    writeFileSync(
+      join(this.outDir, 'cors-matrix.json'),
+      JSON.stringify({ generatedAt: new Date().toISOString(), targets: targets.map((t) => ({ target: t.target, ...(t.store ? { store: t.store.name ?? t.store.label, endpoint: t.store.endpoint } : {}), cases: t.rows.length })), stores, rows }, null, 2),
+    );
+    const [primary, ...others] = targets;
+    const titled = (md: string, target: string) => md.replace(/^# corsproof CORS matrix\n/, `# corsproof CORS matrix — ${target}\n`);
+    const withTarget = (html: string, target: string, extra: string) =>
+      html.replace(/<\/h1>/, `</h1>\n<p class="target">Target: ${target.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`).replace(/<\/body>/, `${extra}\n</body>`);
+    const links = Object.fromEntries(others.filter((t) => t.store).map((t) => [t.store!.label, `cors-matrix-${storeFileSlug(t.store!.label)}.html`]));
+    writeFileSync(join(this.outDir, 'cors-matrix.md'), [titled(matrixMarkdown(primary!.rows), primary!.target), storeSummaryMarkdown(stores), ...others.map((t) => titled(matrixMarkdown(t.rows), t.target).replace(/^#/gm, '##'))].join('\n'));
     const html = join(this.outDir, 'cors-matrix.html');
-    writeFileSync(html, matrixHtml(rows));
+    writeFileSync(html, withTarget(matrixHtml(primary!.rows), primary!.target, storeSummaryHtml(stores, links)));
+    const copies = [html];
+    for (const t of others) {
+      if (!t.store) continue;
+      const slug = storeFileSlug(t.store.label);
+      writeFileSync(join(this.outDir, `cors-matrix-${slug}.md`), [titled(matrixMarkdown(t.rows), t.target), storeSummaryMarkdown(stores.filter((s) => s.store === t.store!.label))].join('\n'));
+      const f = join(this.outDir, `cors-matrix-${slug}.html`);
+      writeFileSync(f, withTarget(matrixHtml(t.rows), t.target, storeSummaryHtml(stores.filter((s) => s.store === t.store!.label))));
+      copies.push(f);
+    }
     if (existsSync(this.reportDir)) {
       mkdirSync(dirname(join(this.reportDir, 'x')), { recursive: true });
-      copyFileSync(html, join(this.reportDir, 'cors-matrix.html'));
+      for (const f of copies) copyFileSync(f, join(this.reportDir, f.replace(/^.*\//, '')));
     }
     console.log(`CORS matrix: ${rows.length} cases → ${join(this.outDir, 'cors-matrix')}.{json,md,html}`);
   }

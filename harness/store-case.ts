@@ -23,6 +23,8 @@ export interface EngineResponse {
   method: string;
   url: string;
   status?: number;
+  /** The engine's failure text when it reported no response (a CORS block: net::ERR_FAILED, …). */
+  failure?: string;
   /** The CORS response headers (access-control-*, vary) the engine reported. */
   headers: Record<string, string>;
 }
@@ -49,11 +51,12 @@ const CORS_HEADER = (k: string) => k.startsWith('access-control-') || k === 'var
 function engineResponses(run: CaseRun): StoreCaseEvidence['engineResponses'] {
   if (!run.network) return { unavailable: run.networkNote ?? 'the engine reports no network events' };
   return run.network
-    .filter((n) => n.event === 'response')
+    .filter((n) => n.event === 'response' || n.event === 'requestfailed')
     .map((n) => ({
       method: n.method,
       url: n.url,
       ...(n.status !== undefined ? { status: n.status } : {}),
+      ...(n.failure !== undefined ? { failure: n.failure } : {}),
       headers: Object.fromEntries(Object.entries(n.headers ?? {}).filter(([k]) => CORS_HEADER(k.toLowerCase())).map(([k, v]) => [k.toLowerCase(), v])),
     }));
 }
