@@ -175,7 +175,11 @@ export async function runCases(ctx: CaseContext, requests: readonly CaseRequest[
 async function runBatchOf(ctx: CaseContext, requests: readonly CaseRequest[], caseTimeoutMs: number): Promise<CaseEvidence[]> {
   const prepared: Prepared[] = [];
   try {
-    for (const r of requests) prepared.push(await prepare(ctx, r));
+    // Together: a remote store's uploads overlap (a remote bucket's configuration changes stay in order).
+    const settled = await Promise.allSettled(requests.map((r) => prepare(ctx, r)));
+    for (const r of settled) if (r.status === 'fulfilled') prepared.push(r.value);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const runs = await ctx.engine.runBatch(
       prepared.map((p) => p.spec),
       caseTimeoutMs,
@@ -185,7 +189,7 @@ async function runBatchOf(ctx: CaseContext, requests: readonly CaseRequest[], ca
     if (ctx.target.replay) await Promise.all(evidences.map(async (e, i) => (e.store = await storeEvidence(ctx, prepared[i]!, e))));
     return evidences;
   } finally {
-    for (const p of prepared) await ctx.target.finish(p.req.caseId);
+    await Promise.all(prepared.map((p) => ctx.target.finish(p.req.caseId)));
   }
 }
 
