@@ -71,6 +71,8 @@ export default defineConfig({
     // Non-browser projects run a file's tests in order (several share a server within a file).
     { name: 'unit', testDir: 'tests/unit', fullyParallel: false },
     { name: 'server', testDir: 'tests/server', fullyParallel: false },
+    // The remote-target code against the run's Ceph RGW and stub stores: propagation, replay (tests/stores).
+    { name: 'stores', testDir: 'tests/stores', fullyParallel: false },
     ...browserProjects(),
     // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).
     { name: 'e2e', testDir: 'tests/e2e', fullyParallel: false },
