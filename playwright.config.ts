@@ -71,7 +71,8 @@ export default defineConfig({
     // Non-browser projects run a file's tests in order (several share a server within a file).
     { name: 'unit', testDir: 'tests/unit', fullyParallel: false },
     { name: 'server', testDir: 'tests/server', fullyParallel: false },
-    // The remote-target code against the run's Ceph RGW and stub stores: propagation, replay (tests/stores).
+    // Everything that needs the run's Ceph RGW without being the matrix (tests/stores): propagation and
+    // replay through the remote-target code, a run held to the store's profile, daemon hygiene.
     { name: 'stores', testDir: 'tests/stores', fullyParallel: false },
     ...browserProjects(),
     // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).

@@ -1,5 +1,5 @@
 /**
- * Runs for the store-hygiene checks (see ../rgw-hygiene.spec.ts), selected with -g. Each gets the
+ * Runs for the store-hygiene checks (see ../hygiene.spec.ts), selected with -g. Each gets the
  * run's Ceph RGW (two workers: the first starts it, the second reuses it), proves it answers S3 —
  * a bucket, a CORS configuration, a preflight — and writes the cluster's recorded daemons to
  * HYGIENE_MARKER_DIR; then it ends the way the check needs: passing, failing, past its timeout, or

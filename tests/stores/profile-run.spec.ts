@@ -10,7 +10,8 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCommand } from './helpers.js';
+import { ROOT, runCommand } from '../e2e/helpers.js';
+import { exclusive } from '../reliability/helpers.js';
 
 const GREP = '(allow-specific-origin: .* (get-credentials|fetch-get) should|header-fall-through: .* put-json should)';
 
@@ -36,7 +37,10 @@ function results(file: string): Result[] {
 async function rgwRun(env: Record<string, string>): Promise<{ code: number; results: Result[]; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'corsproof-store-profile-'));
   try {
-    const run = await runCommand(join(ROOT, 'node_modules/.bin/playwright'), ['test', 'tests/browser/verdicts.spec.ts', '--project=rgw-chromium', '--workers=1', '-g', GREP], { CORSPROOF_OUTPUT_DIR: dir, ...env }, 240_000);
+    // One nested browser run at a time across the suite's workers (as the reliability runs do).
+    const run = await exclusive(() =>
+      runCommand(join(ROOT, 'node_modules/.bin/playwright'), ['test', 'tests/browser/verdicts.spec.ts', '--project=rgw-chromium', '--workers=1', '-g', GREP], { CORSPROOF_OUTPUT_DIR: dir, ...env }, 240_000),
+    );
     return { code: run.code, results: results(join(dir, 'test-results', 'results.json')), output: run.stdout + run.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });

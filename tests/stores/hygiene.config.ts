@@ -1,6 +1,6 @@
 /**
- * Configuration for the store-hygiene runs only (tests/reliability/rgw-hygiene.spec.ts starts
- * `npx playwright test -c tests/reliability/rgw-hygiene.config.ts …` as a child process): the
+ * Configuration for the store-hygiene runs only (tests/stores/hygiene.spec.ts starts
+ * `npx playwright test -c tests/stores/hygiene.config.ts …` as a child process): the
  * specs in fixtures-hygiene/rgw.hygiene.ts, with the same global setup as the suite's own
  * configuration (stores/global-setup.ts: the run owns its stores and stops them).
  */
@@ -13,7 +13,7 @@ export default defineConfig({
   testDir: 'fixtures-hygiene',
   testMatch: 'rgw.hygiene.ts',
   globalSetup: '../../stores/global-setup.ts',
-  outputDir: '../../test-results/rgw-hygiene',
+  outputDir: '../../test-results/store-hygiene',
   reporter: 'list',
   workers: 2,
   fullyParallel: true,

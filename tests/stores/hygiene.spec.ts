@@ -17,14 +17,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessTreeWatcher, childEnv, collect, exclusive, killExact, killGroup, readStat, spawnNpx, type Finished } from './helpers.js';
+import { ProcessTreeWatcher, childEnv, collect, exclusive, killExact, killGroup, readStat, spawnNpx, type Finished } from '../reliability/helpers.js';
 import type { DaemonRecord } from '../../stores/daemons.js';
 import { isRunning } from '../../stores/daemons.js';
 import { beginRun } from '../../stores/run.js';
 
 test.describe.configure({ mode: 'default' });
 
-const CONFIG = 'tests/reliability/rgw-hygiene.config.ts';
+const CONFIG = 'tests/stores/hygiene.config.ts';
 const DAEMONS = ['ceph-mon', 'ceph-osd', 'radosgw'];
 
 interface StoreRun {
