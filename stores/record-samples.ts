@@ -34,7 +34,7 @@ const CASES: Array<[string, string]> = [
 ];
 export const SAMPLE_SITE_PORT = 8000;
 
-const lease = await useRgw((l) => console.log(l));
+const lease = await useRgw((l) => console.log(l), { own: true });
 const rgw = lease.store;
 const s3 = new S3Client({ endpoint: rgw.endpoint, forcePathStyle: true, region: rgw.region, credentials: rgw.credentials });
 const origins = makeOrigins(SAMPLE_SITE_PORT, Number(new URL(rgw.endpoint).port));

@@ -11,8 +11,9 @@
  * (SIGKILL) has its daemons stopped by the next run's setup, which sweeps run directories whose
  * owner is gone.
  *
- * Outside a Playwright run (a script, the bench) the caller owns the store: `useRgw` then returns a
- * `release` that stops it.
+ * Outside a Playwright run (a script, the bench), or when asked to (`own`: `npm run rgw`, whose
+ * cluster must not belong to a test run it was started from), the caller owns the store: `useRgw`
+ * then returns a `release` that stops it.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,8 +139,8 @@ export interface StoreLease<T> {
  * The run's Ceph RGW, started on first use. Every worker of the run gets the same cluster; a start
  * that failed is not retried by the other workers (they fail with the same message at once).
  */
-export async function useRgw(log: (line: string) => void = () => {}): Promise<StoreLease<RgwCluster>> {
-  const run = process.env[RUN_ENV];
+export async function useRgw(log: (line: string) => void = () => {}, opts: { own?: boolean } = {}): Promise<StoreLease<RgwCluster>> {
+  const run = opts.own ? undefined : process.env[RUN_ENV];
   if (run && existsSync(run)) {
     const dir = join(run, 'ceph-rgw');
     const failed = join(run, 'ceph-rgw.failed');

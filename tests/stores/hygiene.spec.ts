@@ -161,3 +161,38 @@ test("a run that was killed outright has its daemons stopped by the next run's s
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('npm run rgw serves a bucket until Ctrl-C, then stops every daemon it started', async ({}, testInfo) => {
+  test.setTimeout(180_000);
+  await exclusive(async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'stores/rgw-cli.ts', '--bucket', 'try-me'], { cwd: join(import.meta.dirname, '..', '..'), env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const watcher = new ProcessTreeWatcher(child.pid!, 50).start();
+    const finishing = collect(child, 150_000);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!/Ctrl-C stops the cluster/.test(out) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(out, 'the command printed where its bucket is').toMatch(/^bucket http:\/\/127\.0\.0\.1:\d+\/try-me$/m);
+      const endpoint = /^ {2}CORSPROOF_TARGET=(\S+)$/m.exec(out)![1]!;
+      const pids = [...out.matchAll(/(mon\.a|osd\.0|rgw)=(\d+)/g)].map((m) => Number(m[2]));
+      expect(pids, 'three daemons, named with their pids').toHaveLength(3);
+      const listed = await fetch(`${endpoint}/try-me`);
+      expect(listed.status, 'the bucket exists (anonymous listing is refused, not NoSuchBucket)').toBe(403);
+      await listed.arrayBuffer();
+      watcher.poll();
+      killGroup(child, 'SIGINT');
+      const finished = await finishing;
+      watcher.stop();
+      await testInfo.attach('rgw-cli-output.txt', { body: `${out}\n--- stderr ---\n${finished.stderr}`, contentType: 'text/plain' });
+      expect(finished.code, finished.stderr).toBe(0);
+      expect(out).toMatch(/Ceph RGW stopped\./);
+      for (const pid of pids) expect(readStat(pid) === undefined || readStat(pid)!.state === "Z", `daemon ${pid} is gone`).toBe(true);
+      expect(watcher.alive().map((p) => `${p.pid} ${p.cmdline}`), 'nothing the command started survives it').toEqual([]);
+    } finally {
+      watcher.stop();
+      killGroup(child, 'SIGKILL');
+      for (const p of watcher.alive()) killExact(p);
+    }
+  });
+});
