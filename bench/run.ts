@@ -7,6 +7,9 @@
  *    cost is linear in the number of cases (fixed cost + per-case cost).
  * 3. Per engine, the floor: a freshly launched browser, one page, and the very same requests of
  *    every case issued back-to-back in one go — no test runner, no per-case bookkeeping.
+ * 4. Per engine, the same matrix against the run's own Ceph RGW (`--project=rgw-<engine>
+ *    --workers=1`, cluster start included) and its ratio to the matrix against corsproof's own
+ *    server (goal: at most 2). `--no-stores` leaves it out.
  *
  * harness_ms and floor_ms both include launching the browser; the launch-free numbers are printed
  * too. The last line is one JSON object:
@@ -38,7 +41,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
-async function playwrightRun(engine: EngineName, extra: string[]): Promise<{ cases: number; ms: number; failed: number }> {
+async function playwrightRun(engine: EngineName | `rgw-${EngineName}`, extra: string[]): Promise<{ cases: number; ms: number; failed: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'corsproof-bench-'));
   const out = join(dir, 'results.json');
   try {
@@ -102,6 +105,7 @@ result.cors_engine = JSON.parse(lastLine);
 console.log(`S3 CORS engine: ${lastLine}`);
 
 const only = process.argv.slice(2).filter((a): a is EngineName => (ENGINE_NAMES as readonly string[]).includes(a));
+const stores = !process.argv.includes('--no-stores');
 for (const engine of only.length ? only : ENGINE_NAMES) {
   const f = await floor(engine);
   const full = await playwrightRun(engine, []);
@@ -120,12 +124,14 @@ for (const engine of only.length ? only : ENGINE_NAMES) {
     harness_fixed_ms: round(full.ms - perCase * full.cases),
     floor_per_case_ms: Number((f.requestsMs / f.cases).toFixed(1)),
     quarter: { cases: quarter.cases, harness_ms: round(quarter.ms) },
+    ...(stores ? { rgw: await playwrightRun(`rgw-${engine}`, []).then((r) => ({ cases: r.cases, ms: round(r.ms), failed: r.failed, ratio_to_own_server: Number((r.ms / full.ms).toFixed(2)) })) } : {}),
   };
   result.engines[engine] = row;
   console.log(
     `${engine.padEnd(8)} cases ${row.cases}  harness ${row.harness_ms} ms  floor ${row.floor_ms} ms (launch ${row.floor_launch_ms} + requests ${row.floor_requests_ms})  ratio ${row.ratio}` +
       `  | per case: harness ${row.harness_per_case_ms} ms, floor ${row.floor_per_case_ms} ms; harness fixed ${row.harness_fixed_ms} ms` +
-      `  | quarter: ${quarter.cases} cases in ${row.quarter.harness_ms} ms${full.failed ? `  | ${full.failed} FAILED` : ''}`,
+      `  | quarter: ${quarter.cases} cases in ${row.quarter.harness_ms} ms${full.failed ? `  | ${full.failed} FAILED` : ''}` +
+      (row.rgw ? `  | Ceph RGW: ${row.rgw.cases} cases in ${row.rgw.ms} ms, ${row.rgw.ratio_to_own_server}× corsproof's server${row.rgw.failed ? `, ${row.rgw.failed} FAILED` : ''}` : ''),
   );
 }
 console.log(JSON.stringify(result));
