@@ -1,7 +1,7 @@
 /**
  * The S3 REST endpoint, path-style (`/<bucket>/<key>`): which operation a request is, who may do
- * it, and the operation itself. CORS is decided by the engine (`decidePreflight` for OPTIONS,
- * `decideActual` for everything else, error responses included) and written by context.ts.
+ * it, and the operation itself. CORS is answered by cors-answer.ts (the preflight, and the headers
+ * of everything else, error responses included), shared with the website endpoint.
  *
  * Order of checks, as S3 does it: OPTIONS never authenticates; otherwise the signature (if any) is
  * verified first, then the bucket must exist, then the caller must be allowed (owner, or anonymous
@@ -10,17 +10,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import {
-  corsConfigurationToXml,
-  decideActual,
-  decidePreflight,
-  describeDecision,
-  parseCorsConfiguration,
-} from '../s3/cors/index.js';
+import { corsConfigurationToXml, parseCorsConfiguration } from '../s3/cors/index.js';
 import { authenticate, parseRawQuery, verifyPayload, type Principal } from './auth.js';
 import { contentLength, decodeAwsChunked, readBody, type DecodedAwsChunked } from './body.js';
 import { type Ctx, type Env, note, sendBody, sendEmpty, sendS3Error, sendXml } from './context.js';
-import { corsFacts } from './cors-http.js';
+import { answerPreflight, decideActualCors } from './cors-answer.js';
 import { Errors, S3Error } from './errors.js';
 import { MAX_KEY_BYTES, bucketNameProblem, couldBeBucketName, hasDotSegment } from './names.js';
 import { anonymousAllowed, bucketArn, objectArn } from './policy.js';
@@ -118,42 +112,21 @@ export async function handleRest(env: Env, req: IncomingMessage, res: ServerResp
   const { store } = env;
   const bucketExists = target.bucket !== undefined && store.hasBucket(target.bucket);
   const config = bucketExists ? store.getCors(target.bucket!) : undefined;
-  const facts = corsFacts(req, {
-    bucketExists,
-    ...(config ? { config } : {}),
-    ...(target.key !== undefined ? { key: target.key } : {}),
-  });
+  const cors = { bucketExists, ...(config ? { config } : {}), ...(target.key !== undefined ? { key: target.key } : {}) };
 
-  // ---- CORS preflight: never authenticated, never touches the object ----------------------
-  if (method === 'OPTIONS') {
-    // UNVERIFIED choice: OPTIONS on the service endpoint (no bucket in the path) is decided as for
-    // a missing bucket (403 AccessForbidden "Bucket not found"). S3 is recorded answering it 403
-    // without CORS headers [S18 aws-sdk-js-v3#6228], but its body is not on record.
-    const d = decidePreflight(facts);
-    note(res, describeDecision(d));
-    if (d.kind === 'allowed') {
-      ctx.cors = d.headers;
-      sendEmpty(res, 200);
-      return;
-    }
-    const fields: Array<[string, string]> = [];
-    if (d.method !== undefined) fields.push(['Method', d.method]);
-    if (d.resourceType !== undefined) fields.push(['ResourceType', d.resourceType]);
-    // S3 closes the connection after the no-Origin refusal (§2.2, recorded).
-    sendS3Error(req, res, new S3Error(d.status, d.code, d.message, fields), d.reason === 'no-origin' ? [['Connection', 'close']] : []);
-    return;
-  }
+  // CORS preflight: never authenticated, never touches the object (cors-answer.ts).
+  // UNVERIFIED choice: OPTIONS on the service endpoint (no bucket in the path) is decided as for
+  // a missing bucket (403 AccessForbidden "Bucket not found"). S3 is recorded answering it 403
+  // without CORS headers [S18 aws-sdk-js-v3#6228], but its body is not on record.
+  if (method === 'OPTIONS') return answerPreflight(req, res, ctx, cors);
 
-  // ---- Actual request: the engine's headers go on whatever is answered, errors included ----
+  // Actual request: the engine's headers go on whatever is answered, errors included.
   // They are decided before authentication, so authentication failures (SignatureDoesNotMatch,
   // AccessDenied) carry them too. UNVERIFIED choice: the reference (§3) has S3 adding CORS headers
   // to error responses generally and a 2013 report of them on SignatureDoesNotMatch, but no
   // recording of an authentication failure. Likewise 304 Not Modified responses get them (§9).
-  if (target.bucket !== undefined) {
-    const d = decideActual(facts);
-    ctx.cors = d.headers;
-    if (facts.origin !== undefined) note(res, describeDecision(d));
-  }
+  // Service-level calls (ListBuckets) never carry CORS headers (§3).
+  if (target.bucket !== undefined) decideActualCors(req, res, ctx, cors);
 
   const principal = await authenticate({ req, rawPath: ctx.rawPath, rawQuery: ctx.rawQuery, creds: env.creds });
   if (principal.kind === 'owner') note(res, `authenticated (SigV4 ${principal.via})`);
