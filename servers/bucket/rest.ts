@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { corsConfigurationToXml, parseCorsConfiguration } from '../s3/cors/index.js';
+import { corsConfigurationToXml, detectCorsDocumentShape, parseCorsConfiguration } from '../s3/cors/index.js';
 import { authenticate, parseRawQuery, verifyPayload, type Principal } from './auth.js';
 import { contentLength, decodeAwsChunked, readBody, type DecodedAwsChunked } from './body.js';
 import { type Ctx, type Env, note, sendBody, sendEmpty, sendS3Error, sendXml } from './context.js';
@@ -312,12 +312,15 @@ class Op {
     if (!hasIntegrity) throw Errors.missingContentMd5();
     // The REST API takes only the XML document; JSON (the CLI's and console's input shapes) is
     // not well-formed XML to S3, whatever the engine's JSON parser would make of it.
-    const text = body.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-    if (!text.startsWith('<')) throw Errors.malformedXml('PutBucketCors takes an XML CORSConfiguration document');
+    const shape = detectCorsDocumentShape(body);
+    if (shape !== 'xml')
+      throw Errors.malformedXml(
+        shape === undefined
+          ? 'PutBucketCors takes an XML CORSConfiguration document'
+          : `PutBucketCors takes the XML document; this body is the ${shape} shape (what the CLI or console accept)`,
+      );
     const parsed = parseCorsConfiguration(body);
     if (!parsed.ok) throw S3Error.fromInfo(parsed.error);
-    if (parsed.shape !== 'xml')
-      throw Errors.malformedXml(`PutBucketCors takes the XML document; this body is the ${parsed.shape} shape (what the CLI or console accept)`);
     this.env.store.setCors(this.bucket, parsed.config);
     note(this.res, `stored CORS configuration with ${parsed.config.CORSRules.length} rule(s)`);
     sendEmpty(this.res, 200);
