@@ -12,7 +12,7 @@ import { type Ctx, type Env, note, sendBody, sendEmpty } from './context.js';
 import { answerPreflight, decideActualCors } from './cors-answer.js';
 import { Errors, S3Error } from './errors.js';
 import { anonymousAllowed, bucketArn, objectArn } from './policy.js';
-import { objectHeaders } from './rest.js';
+import { objectHeaders } from './ops/objects.js';
 
 /** Matches `<bucket>.s3-website.<region>.<domain>` and `<bucket>.s3-website-<region>.<domain>` (any port). */
 export function websiteBucketOf(host: string, domains: string[]): { bucket: string; region: string } | undefined {

@@ -8,7 +8,7 @@ import { test, expect } from '@playwright/test';
 import type { IncomingMessage } from 'node:http';
 import { authenticate, verifyPayload, type Credentials, type Principal } from '../../servers/bucket/auth.js';
 import { decodeAwsChunked } from '../../servers/bucket/body.js';
-import { crc32c } from '../../servers/bucket/rest.js';
+import { crc32c } from '../../servers/bucket/checksums.js';
 
 const EXAMPLE: Credentials = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
