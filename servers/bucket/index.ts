@@ -19,6 +19,7 @@
  *
  * Not implemented (501 NotImplemented, never silently mis-served): multipart uploads, CopyObject,
  * ACLs, tagging, versioning and the other sub-resources listed in rest.ts; website redirect rules.
+ * Where each operation is handled: the table at the top of rest.ts (one file per family in ops/).
  *
  * Limits: object bodies up to `limits.objectBytes` (default 32 MiB; EntityTooLarge above),
  * configuration documents up to `limits.configBytes` (default 64 KiB, S3's CORS document limit;
