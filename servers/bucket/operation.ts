@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Principal, verifyPayload } from './auth.js';
 import { contentLength, decodeAwsChunked, readBody, type DecodedAwsChunked } from './body.js';
-import { verifyIntegrity } from './checksums.js';
+import { type RequestChecksum, verifyIntegrity } from './checksums.js';
 import type { Ctx, Env } from './context.js';
 import { Errors, S3Error } from './errors.js';
 import { couldBeBucketName } from './names.js';
@@ -37,7 +37,15 @@ export interface Route {
 }
 
 /** What anonymous callers may do when the server runs with `anonymousAccess: 'open'`. */
-const OPEN_ACTIONS = new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket']);
+const OPEN_ACTIONS = new Set([
+  's3:GetObject',
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:ListBucket',
+  's3:AbortMultipartUpload',
+  's3:ListMultipartUploadParts',
+  's3:ListBucketMultipartUploads',
+]);
 
 export class S3Call {
   constructor(
@@ -92,9 +100,17 @@ export class S3Call {
     if (!this.isOwner()) throw Errors.accessDenied(`${what} needs a signed request`);
   }
 
-  /** Object body: size-limited, aws-chunked decoded, payload signature verified, checksums verified. */
-  async readObjectBody(): Promise<{ data: Buffer; trailers: Array<[string, string]> }> {
+  /**
+   * Object body: size-limited (`limit`, default the object limit), aws-chunked decoded, payload
+   * signature verified, and (unless `integrity: false`) Content-MD5 and the flexible checksum
+   * verified — `checksum` is that checksum. With `optional`, a request with neither Content-Length
+   * nor Transfer-Encoding has an empty body instead of 411 MissingContentLength.
+   */
+  async readObjectBody(
+    opts: { limit?: number; integrity?: boolean; optional?: boolean } = {},
+  ): Promise<{ data: Buffer; trailers: Array<[string, string]>; checksum?: RequestChecksum }> {
     const te = this.header('transfer-encoding');
+    if (opts.optional && te === undefined && this.header('content-length') === undefined) return { data: Buffer.alloc(0), trailers: [] };
     const len = contentLength(this.req);
     const sha = this.header('x-amz-content-sha256') ?? '';
     const chunked = sha.startsWith('STREAMING-') || /aws-chunked/i.test(this.header('content-encoding') ?? '');
@@ -107,7 +123,7 @@ export class S3Call {
         throw Errors.notImplemented('S3 does not accept Transfer-Encoding: chunked uploads', 'Transfer-Encoding');
       throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     }
-    const max = this.env.limits.objectBytes;
+    const max = opts.limit ?? this.env.limits.objectBytes;
     if (chunked && Number.isSafeInteger(decodedLen) && decodedLen > max) {
       this.res.setHeader('Connection', 'close');
       throw Errors.entityTooLarge(decodedLen, max);
@@ -125,8 +141,8 @@ export class S3Call {
     }
     await verifyPayload(this.principal, this.env.creds, { raw, ...(decoded ? { decoded } : {}) });
     const trailers = decoded?.trailers ?? [];
-    verifyIntegrity(this.req.headers, data, trailers);
-    return { data, trailers };
+    const checksum = opts.integrity === false ? undefined : verifyIntegrity(this.req.headers, data, trailers);
+    return { data, trailers, ...(checksum ? { checksum } : {}) };
   }
 
   /** Configuration documents: small, never aws-chunked in practice, but decoded if they are. */

@@ -9,6 +9,9 @@
  *   ops/bucket-cors.ts     GetBucketCors, PutBucketCors, DeleteBucketCors      (?cors)
  *   ops/bucket-policy.ts   GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy (?policy)
  *   ops/bucket-website.ts  GetBucketWebsite, PutBucketWebsite, DeleteBucketWebsite (?website)
+ *   ops/multipart.ts       CreateMultipartUpload (?uploads), UploadPart, CompleteMultipartUpload,
+ *                          AbortMultipartUpload, ListParts (?uploadId), ListMultipartUploads (bucket ?uploads)
+ *   ops/post-object.ts     PostObject (browser-form upload: POST to the bucket)
  *
  * Order of checks, as S3 does it: OPTIONS is a CORS preflight, answered by cors-answer.ts and never
  * authenticated; every other request gets its CORS headers decided first (they go on errors too),
@@ -37,7 +40,9 @@ import { bucketPolicyRoutes } from './ops/bucket-policy.js';
 import { bucketWebsiteRoutes } from './ops/bucket-website.js';
 import { bucketsRoutes } from './ops/buckets.js';
 import { listRoutes } from './ops/list.js';
+import { multipartRoutes } from './ops/multipart.js';
 import { objectsRoutes } from './ops/objects.js';
+import { postObjectRoutes } from './ops/post-object.js';
 
 /**
  * Every operation the REST endpoint serves. A request that names several routed sub-resources
@@ -51,10 +56,8 @@ const ROUTES: readonly Route[] = [
   ...bucketsRoutes,
   ...listRoutes,
   ...objectsRoutes,
-  // corsproof does not implement browser-form uploads (POST Object) yet: 501, whatever the query.
-  { name: 'PostObject', resource: 'bucket', method: 'POST', sub: '*', op: () => {
-    throw Errors.notImplemented('browser-form POST uploads are not implemented by this server');
-  } },
+  ...multipartRoutes,
+  ...postObjectRoutes,
 ];
 
 /**
@@ -65,8 +68,8 @@ const ROUTES: readonly Route[] = [
 const UNIMPLEMENTED_SUBRESOURCES = [
   'accelerate', 'acl', 'analytics', 'attributes', 'delete', 'encryption', 'intelligent-tiering', 'inventory',
   'legal-hold', 'lifecycle', 'logging', 'metadataConfiguration', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'partNumber', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment',
-  'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploadId', 'uploads', 'versioning',
+  'ownershipControls', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment',
+  'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'versioning',
   'versions', 'renameObject',
 ];
 

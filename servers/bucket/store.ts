@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { validateCorsConfiguration, type CorsConfiguration } from '../s3/cors/index.js';
-import type { ChecksumAlgorithm, ChecksumType } from './flexible-checksums.js';
+import type { ChecksumAlgorithm, ChecksumType } from './checksums.js';
 import { MultipartUploads } from './multipart/uploads.js';
 import { bucketNameProblem } from './names.js';
 import { parsePolicy, type BucketPolicy } from './policy.js';

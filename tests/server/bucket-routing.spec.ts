@@ -37,6 +37,16 @@ const ROWS: Array<[resource: 'service' | 'bucket' | 'object', method: string, qu
   ['object', 'PUT', {}, 'PutObject'],
   ['object', 'DELETE', {}, 'DeleteObject'],
   ['object', 'POST', {}, undefined],
+  // Multipart uploads (ops/multipart.ts) and POST Object (ops/post-object.ts).
+  ['object', 'POST', { uploads: '' }, 'CreateMultipartUpload'],
+  ['object', 'PUT', { partNumber: '1', uploadId: 'u' }, 'UploadPart'],
+  ['object', 'POST', { uploadId: 'u' }, 'CompleteMultipartUpload'],
+  ['object', 'DELETE', { uploadId: 'u' }, 'AbortMultipartUpload'],
+  ['object', 'GET', { uploadId: 'u' }, 'ListParts'],
+  ['object', 'GET', { partNumber: '2' }, 'GetObject'],
+  ['object', 'HEAD', { partNumber: '2' }, 'HeadObject'],
+  ['bucket', 'GET', { uploads: '' }, 'ListMultipartUploads'],
+  ['bucket', 'POST', { cors: '' }, undefined],
 ];
 
 test('should route each request to the S3 operation its resource, method and sub-resource name', () => {

@@ -27,6 +27,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import type { BucketServer } from '../../servers/bucket/index.js';
+import { checksumOf } from '../../servers/bucket/checksums.js';
 import { raw, s3Client, signedRaw, startServer } from './helpers.js';
 
 let server: BucketServer;
@@ -113,10 +114,14 @@ test('should verify the flexible checksums the SDK computes, and refuse a wrong 
     );
     expect(streamed[`Checksum${algorithm}`], `${algorithm} trailer echoed`).toBe(expected[algorithm]);
     const name = `x-amz-checksum-${algorithm.toLowerCase()}`;
-    const wrong = await signedRaw(server, 'PUT', `/sdk-checksums/${algorithm}-wrong`, { [name]: expected.CRC32 === expected[algorithm] ? expected.SHA1 : expected.CRC32 }, data);
+    // A well-formed value of other bytes: BadDigest naming the algorithm, as S3 words it.
+    const wrong = await signedRaw(server, 'PUT', `/sdk-checksums/${algorithm}-wrong`, { [name]: checksumOf(algorithm, Buffer.from('other bytes'))! }, data);
     expect(wrong.status, `${algorithm}: a wrong value is refused`).toBe(400);
-    expect(wrong.text).toContain(`<Code>BadDigest</Code><Message>The ${name} you specified did not match the calculated checksum.</Message>`);
+    expect(wrong.text).toContain(`<Code>BadDigest</Code><Message>The ${algorithm} you specified did not match the calculated checksum.</Message>`);
     expect(server.store.getObject('sdk-checksums', `${algorithm}-wrong`), 'nothing stored').toBeUndefined();
+    // A value that is no checksum of this algorithm at all (another one's length): InvalidRequest.
+    const malformed = await signedRaw(server, 'PUT', `/sdk-checksums/${algorithm}-malformed`, { [name]: expected[algorithm === 'SHA256' ? 'CRC32' : 'SHA256'] }, data);
+    expect(malformed.text).toContain(`<Code>InvalidRequest</Code><Message>Value for ${name} header is invalid.</Message>`);
   }
 });
 

@@ -1,6 +1,6 @@
 /**
  * The multipart-upload state and S3's checksum arithmetic, without HTTP
- * (servers/bucket/multipart/uploads.ts, servers/bucket/flexible-checksums.ts).
+ * (servers/bucket/multipart/uploads.ts, servers/bucket/checksums.ts).
  */
 import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
@@ -11,7 +11,7 @@ import {
   multipartEtag,
   requestChecksum,
   verifyChecksum,
-} from '../../servers/bucket/flexible-checksums.js';
+} from '../../servers/bucket/checksums.js';
 import { MIN_PART_BYTES, MultipartUploads, parsePartNumber } from '../../servers/bucket/multipart/uploads.js';
 import { listPartsXml, listUploadsXml, parseCompleteXml } from '../../servers/bucket/multipart/xml.js';
 

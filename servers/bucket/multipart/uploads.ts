@@ -21,7 +21,7 @@ import {
   compositeChecksum,
   md5Hex,
   multipartEtag,
-} from '../flexible-checksums.js';
+} from '../checksums.js';
 
 /** S3's limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;

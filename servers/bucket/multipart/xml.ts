@@ -6,7 +6,7 @@
  * siblings); element order as S3 sends them.
  */
 import { Errors, XML_DECLARATION, xmlEscape } from '../errors.js';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumType, checksumMember } from '../flexible-checksums.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumType, checksumMember } from '../checksums.js';
 import { OWNER, S3_NS, isoTime, parseXml } from '../xml.js';
 import type { CompletePart, MultipartUpload, StoredPart } from './uploads.js';
 

@@ -8,9 +8,7 @@
  * References: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html and
  * the sibling pages for each operation.
  */
-import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Env } from '../context.js';
+import type { IncomingMessage } from 'node:http';
 import { note, sendEmpty, sendXml } from '../context.js';
 import { Errors, S3Error } from '../errors.js';
 import {
@@ -20,74 +18,29 @@ import {
   checksumHeader,
   parseAlgorithm,
   requestChecksum,
-  verifyChecksum,
-} from '../flexible-checksums.js';
+  verifyContentMd5,
+} from '../checksums.js';
+import type { Route, S3Call } from '../operation.js';
 import { objectArn, bucketArn } from '../policy.js';
-import { type UploadInit, parsePartNumber } from '../multipart/uploads.js';
+import { parsePartNumber } from '../multipart/uploads.js';
+import { storedAttributes } from './objects.js';
 import { completeResultXml, initiateXml, listPartsXml, listUploadsXml, parseCompleteXml } from '../multipart/xml.js';
+
+export const multipartRoutes: Route[] = [
+  { name: 'CreateMultipartUpload', resource: 'object', method: 'POST', sub: 'uploads', op: createMultipartUpload },
+  { name: 'UploadPart', resource: 'object', method: 'PUT', sub: 'uploadId', op: uploadPart },
+  { name: 'CompleteMultipartUpload', resource: 'object', method: 'POST', sub: 'uploadId', op: completeMultipartUpload },
+  { name: 'AbortMultipartUpload', resource: 'object', method: 'DELETE', sub: 'uploadId', op: abortMultipartUpload },
+  { name: 'ListParts', resource: 'object', method: 'GET', sub: 'uploadId', op: listParts },
+  { name: 'ListMultipartUploads', resource: 'bucket', method: 'GET', sub: 'uploads', op: listMultipartUploads },
+];
 
 /** The largest CompleteMultipartUpload body read (10,000 parts with checksums fit well below it). */
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
-/** What an operation needs from the router; the router owns authentication and body reading. */
-export interface MultipartRequest {
-  env: Env;
-  req: IncomingMessage;
-  res: ServerResponse;
-  bucket: string;
-  query: Record<string, string | string[]>;
-  /** Throws AccessDenied unless the caller may do `action` on `resource`. */
-  authorize(action: string, resource: string): void;
-  /** The request body, size-limited, aws-chunked decoded and payload-signature verified. */
-  readBody(limit: number): Promise<{ data: Buffer; trailers: Array<[string, string]> }>;
-}
-
-function first(q: Record<string, string | string[]>, k: string): string | undefined {
-  const v = q[k];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 function headerOne(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
-}
-
-/** Stored with an object and returned on GET/HEAD, as S3 stores them (as PutObject keeps them). */
-const STORED_HEADERS: Array<[lower: string, canonical: string]> = [
-  ['cache-control', 'Cache-Control'],
-  ['content-disposition', 'Content-Disposition'],
-  ['content-encoding', 'Content-Encoding'],
-  ['content-language', 'Content-Language'],
-  ['expires', 'Expires'],
-];
-
-/** Content-Type, `x-amz-meta-*` and the stored headers of the object-to-be, from the request. */
-export function objectInitFromHeaders(req: IncomingMessage): Pick<UploadInit, 'contentType' | 'metadata' | 'headers'> {
-  const metadata: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith('x-amz-meta-') && value !== undefined) metadata.push([name, Array.isArray(value) ? value.join(',') : value]);
-  }
-  const headers: Array<[string, string]> = [];
-  for (const [lower, canonical] of STORED_HEADERS) {
-    let v = headerOne(req, lower);
-    if (lower === 'content-encoding' && v !== undefined) {
-      // aws-chunked is a transfer detail of the upload, never part of the stored object.
-      v = v.split(',').map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== 'aws-chunked').join(', ');
-      if (v === '') v = undefined;
-    }
-    if (v !== undefined) headers.push([canonical, v]);
-  }
-  const contentType = headerOne(req, 'content-type');
-  return { ...(contentType ? { contentType } : {}), metadata, headers };
-}
-
-/** Content-MD5 of a part or body: InvalidDigest / BadDigest as for PutObject. */
-function verifyContentMd5(req: IncomingMessage, data: Buffer): void {
-  const md5 = headerOne(req, 'content-md5');
-  if (md5 === undefined) return;
-  if (!/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw Errors.invalidDigest(md5);
-  const computed = createHash('md5').update(data).digest('base64');
-  if (computed !== md5.trim()) throw Errors.badDigest(md5, computed);
 }
 
 // ---- CreateMultipartUpload -------------------------------------------------------------------
@@ -118,11 +71,12 @@ export function createChecksumSettings(req: IncomingMessage): { checksumAlgorith
   return { checksumAlgorithm: algorithm, checksumType: type };
 }
 
-export async function createMultipartUpload(r: MultipartRequest, key: string): Promise<void> {
+async function createMultipartUpload(r: S3Call): Promise<void> {
+  const key = r.key;
   r.authorize('s3:PutObject', objectArn(r.bucket, key));
   const settings = createChecksumSettings(r.req);
-  await r.readBody(r.env.limits.configBytes);
-  const upload = r.env.store.uploads.create(r.bucket, key, { ...objectInitFromHeaders(r.req), ...settings });
+  await r.readObjectBody({ limit: r.env.limits.configBytes, optional: true });
+  const upload = r.env.store.uploads.create(r.bucket, key, { ...storedAttributes(r.req), ...settings });
   const headers: Array<[string, string]> = [];
   if (upload.checksumAlgorithm) headers.push(['x-amz-checksum-algorithm', upload.checksumAlgorithm]);
   if (upload.checksumType) headers.push(['x-amz-checksum-type', upload.checksumType]);
@@ -132,9 +86,10 @@ export async function createMultipartUpload(r: MultipartRequest, key: string): P
 
 // ---- UploadPart -------------------------------------------------------------------------------
 
-export async function uploadPart(r: MultipartRequest, key: string): Promise<void> {
-  const uploadId = first(r.query, 'uploadId') ?? '';
-  const partText = first(r.query, 'partNumber') ?? '';
+async function uploadPart(r: S3Call): Promise<void> {
+  const key = r.key;
+  const uploadId = r.param('uploadId') ?? '';
+  const partText = r.param('partNumber') ?? '';
   if (r.req.headers['x-amz-copy-source'] !== undefined)
     throw Errors.notImplemented('UploadPartCopy is not implemented by this server', 'x-amz-copy-source');
   r.authorize('s3:PutObject', objectArn(r.bucket, key));
@@ -142,14 +97,12 @@ export async function uploadPart(r: MultipartRequest, key: string): Promise<void
   const upload = uploads.get(r.bucket, key, uploadId);
   const partNumber = parsePartNumber(partText);
   const max = r.env.limits.objectBytes;
-  const body = await r.readBody(max);
+  // Content-MD5 and the part's flexible checksum are verified by the body reader.
+  const body = await r.readObjectBody();
   // corsproof limit: an upload's parts together may not exceed the object limit (memory).
   const others = uploads.parts(upload).reduce((n, p) => n + (p.partNumber === partNumber ? 0 : p.data.length), 0);
   if (others + body.data.length > max) throw Errors.entityTooLarge(others + body.data.length, max);
-  verifyContentMd5(r.req, body.data);
-  const checksum = requestChecksum(r.req.headers, body.trailers);
-  if (checksum) verifyChecksum(checksum, body.data);
-  const part = uploads.putPart(upload, partNumber, body.data, checksum);
+  const part = uploads.putPart(upload, partNumber, body.data, body.checksum);
   const headers: Array<[string, string]> = [['ETag', part.etag]];
   if (part.checksum) headers.push([checksumHeader(part.checksum.algorithm), part.checksum.value]);
   note(r.res, `stored part ${partNumber} (${body.data.length} bytes)`);
@@ -164,13 +117,16 @@ export function objectUrl(req: IncomingMessage, bucket: string, key: string): st
   return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
 }
 
-export async function completeMultipartUpload(r: MultipartRequest, key: string): Promise<void> {
-  const uploadId = first(r.query, 'uploadId') ?? '';
+async function completeMultipartUpload(r: S3Call): Promise<void> {
+  const key = r.key;
+  const uploadId = r.param('uploadId') ?? '';
   r.authorize('s3:PutObject', objectArn(r.bucket, key));
   const { uploads } = r.env.store;
   const upload = uploads.get(r.bucket, key, uploadId);
-  const body = await r.readBody(MAX_COMPLETE_BODY);
-  verifyContentMd5(r.req, body.data);
+  // Here x-amz-checksum-<alg> is the whole object's checksum, not the body's: checked below.
+  const body = await r.readObjectBody({ limit: MAX_COMPLETE_BODY, integrity: false });
+  const md5 = headerOne(r.req, 'content-md5');
+  if (md5 !== undefined) verifyContentMd5(md5, body.data);
   const parts = parseCompleteXml(body.data.toString('utf8'));
   // Here x-amz-checksum-<alg> is the whole object's checksum (`…-N` when composite), not the body's.
   const objectChecksum = requestChecksum(r.req.headers, [], { composite: true });
@@ -206,31 +162,33 @@ export async function completeMultipartUpload(r: MultipartRequest, key: string):
 
 // ---- AbortMultipartUpload, ListParts, ListMultipartUploads ------------------------------------
 
-export async function abortMultipartUpload(r: MultipartRequest, key: string): Promise<void> {
+function abortMultipartUpload(r: S3Call): void {
+  const key = r.key;
   r.authorize('s3:AbortMultipartUpload', objectArn(r.bucket, key));
-  r.env.store.uploads.abort(r.bucket, key, first(r.query, 'uploadId') ?? '');
+  r.env.store.uploads.abort(r.bucket, key, r.param('uploadId') ?? '');
   sendEmpty(r.res, 204);
 }
 
-function intParam(q: Record<string, string | string[]>, name: string, fallback: number): number {
-  const v = first(q, name);
+function intParam(r: S3Call, name: string, fallback: number): number {
+  const v = r.param(name);
   if (v === undefined || v === '') return fallback;
   if (!/^\d{1,9}$/.test(v)) throw Errors.invalidArgument(`Provided ${name} not an integer or within integer range`, name, v);
   return Number(v);
 }
 
-export function listParts(r: MultipartRequest, key: string): void {
+function listParts(r: S3Call): void {
+  const key = r.key;
   r.authorize('s3:ListMultipartUploadParts', objectArn(r.bucket, key));
   const { uploads } = r.env.store;
-  const upload = uploads.get(r.bucket, key, first(r.query, 'uploadId') ?? '');
-  const maxParts = Math.min(1000, intParam(r.query, 'max-parts', 1000));
-  const marker = intParam(r.query, 'part-number-marker', 0);
+  const upload = uploads.get(r.bucket, key, r.param('uploadId') ?? '');
+  const maxParts = Math.min(1000, intParam(r, 'max-parts', 1000));
+  const marker = intParam(r, 'part-number-marker', 0);
   sendXml(r.res, 200, listPartsXml(upload, uploads.parts(upload), { marker, maxParts }));
 }
 
-export function listMultipartUploads(r: MultipartRequest): void {
+function listMultipartUploads(r: S3Call): void {
   r.authorize('s3:ListBucketMultipartUploads', bucketArn(r.bucket));
-  const q = (k: string) => first(r.query, k);
+  const q = (k: string) => r.param(k);
   const encodingType = q('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') throw Errors.invalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', encodingType);
   const delimiter = q('delimiter');
@@ -245,7 +203,7 @@ export function listMultipartUploads(r: MultipartRequest): void {
       ...(delimiter ? { delimiter } : {}),
       ...(keyMarker ? { keyMarker } : {}),
       ...(keyMarker && uploadIdMarker ? { uploadIdMarker } : {}),
-      maxUploads: Math.min(1000, intParam(r.query, 'max-uploads', 1000)),
+      maxUploads: Math.min(1000, intParam(r, 'max-uploads', 1000)),
       ...(encodingType === 'url' ? { encodingType: 'url' as const } : {}),
     }),
   );

@@ -11,12 +11,10 @@
  * (InvalidPolicyDocument), the key, then expiry and conditions (AccessDenied, EntityTooSmall/Large);
  * an anonymous form instead needs s3:PutObject through the bucket policy (or open mode).
  */
-import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Env } from '../context.js';
 import { note, sendBody, sendEmpty } from '../context.js';
 import { Errors } from '../errors.js';
-import { checksumHeader, requestChecksum, verifyChecksum } from '../flexible-checksums.js';
+import { checksumHeader, requestChecksum, verifyChecksum, verifyContentMd5 } from '../checksums.js';
+import type { Route, S3Call } from '../operation.js';
 import { MAX_KEY_BYTES, hasDotSegment } from '../names.js';
 import { objectArn } from '../policy.js';
 import { expandKey, formObject, postAnswer } from '../post-object/answer.js';
@@ -24,16 +22,13 @@ import { readPostForm } from '../post-object/form.js';
 import { PostErrors, checkPostPolicy, formValue, parsePostPolicy, postCredential, verifyPostSignature } from '../post-object/policy.js';
 import { objectUrl } from './multipart.js';
 
-export interface PostObjectRequest {
-  env: Env;
-  req: IncomingMessage;
-  res: ServerResponse;
-  bucket: string;
-  /** Throws AccessDenied unless the caller (anonymous for a form) may do `action` on `resource`. */
-  authorize(action: string, resource: string): void;
-}
+/**
+ * `POST /<bucket>` without a routed sub-resource. (A POST naming another sub-resource of the bucket,
+ * `?cors` say, has no route: 405 MethodNotAllowed.)
+ */
+export const postObjectRoutes: Route[] = [{ name: 'PostObject', resource: 'bucket', method: 'POST', op: postObject }];
 
-export async function postObject(r: PostObjectRequest): Promise<void> {
+async function postObject(r: S3Call): Promise<void> {
   const form = await readPostForm(r.req, r.res, r.env.limits.objectBytes);
   const { fields, file } = form;
   const cred = postCredential(fields, r.env.creds);
@@ -56,11 +51,7 @@ export async function postObject(r: PostObjectRequest): Promise<void> {
 
   // Integrity fields: Content-MD5, x-amz-checksum-<alg> (with x-amz-checksum-algorithm naming it).
   const md5 = formValue(fields, 'Content-MD5');
-  if (md5 !== undefined) {
-    if (!/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw Errors.invalidDigest(md5);
-    const computed = createHash('md5').update(file.data).digest('base64');
-    if (computed !== md5.trim()) throw Errors.badDigest(md5, computed);
-  }
+  if (md5 !== undefined) verifyContentMd5(md5, file.data);
   const bag: Record<string, string> = {};
   for (const [name, value] of fields) {
     const n = name.toLowerCase();
