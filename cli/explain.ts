@@ -255,7 +255,7 @@ export function explainRequest(config: CorsConfiguration, req: ExplainRequest): 
       origin: req.origin,
       method: request.method,
       at: block.at,
-      status: block.at === 'preflight' ? (pre?.status ?? 200) : s3Status(request.method),
+      status: block.at === 'preflight' ? (pre?.status ?? 200) : s3Status(request.method, req.key),
       ...(block.header !== undefined ? { header: block.header } : {}),
       allowOrigin: headerValue(block.headers, 'Access-Control-Allow-Origin') ?? '',
       allowCredentials: headerValue(block.headers, 'Access-Control-Allow-Credentials') ?? '',
@@ -290,11 +290,14 @@ export function explainRequest(config: CorsConfiguration, req: ExplainRequest): 
 }
 
 /**
- * The status of S3's answer to the actual request, for the engines' "Status code" parts: that of
- * the operation on an existing object (DeleteObject answers 204 No Content, the others 200).
+ * The status of S3's answer to the actual request, for the engines' "Status code" parts, assuming
+ * the object exists and the page may read it: DeleteObject answers 204, a POST (or any other
+ * method) to an object key 405 MethodNotAllowed (measured: the matrix's post-text in Firefox and
+ * WebKit), GET, HEAD and PUT 200. The bucket root (--key "") is taken as 200.
  */
-function s3Status(method: string): number {
-  return method === 'DELETE' ? 204 : 200;
+export function s3Status(method: string, key: string): number {
+  if (key === '' || method === 'GET' || method === 'HEAD' || method === 'PUT') return 200;
+  return method === 'DELETE' ? 204 : 405;
 }
 
 // ---- Text output --------------------------------------------------------------------------------
