@@ -81,6 +81,7 @@ test('a remote run (no server record) prints no "undefined" and does not claim r
     observed: 'blocked',
     classification: { reasons: ['credentials-flag'], merged: false, message: 'Cross-Origin Request Blocked: … (Reason: expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’).', stream: 'pageerror' },
     run: { result: { caseId: 'c', userAgent: 'ua', steps: [{ settled: 'error', durationMs: 1, errorName: 'TypeError', errorMessage: 'NetworkError' }] }, messages: [] },
+    harnessErrors: [],
     exchanges: [],
     serverRecord: false,
     target: 'https://b.example (remote)',

@@ -30,6 +30,7 @@ function remote(over: Partial<CaseEvidence> = {}): CaseEvidence {
       result: { caseId: 'c', userAgent: 'ua', steps: [{ settled: 'error', durationMs: 3, errorName: 'TypeError', errorMessage: 'NetworkError when attempting to fetch resource.' }] },
       messages: [{ stream: 'pageerror', type: 'Cross-Origin Request Blocked', text: FIREFOX_CREDENTIALS }],
     },
+    harnessErrors: [],
     exchanges: [],
     serverRecord: false,
     target: 'https://b.s3.eu-west-1.amazonaws.com (remote, bucket b)',
