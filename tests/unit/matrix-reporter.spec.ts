@@ -5,7 +5,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { cellId, matrixHtml, matrixMarkdown, matrixOverviewHtml, rowFromEvidence, type MatrixRow } from '../../harness/matrix-reporter.js';
-import type { CaseEvidence } from '../../harness/case.js';
+import { remoteCase } from './evidence-sample.js';
 import type { EngineBuild } from '../../engines/types.js';
 
 const row = (fixture: string, scenario: string, engine: string, over: Partial<MatrixRow> = {}): MatrixRow => ({
@@ -67,25 +67,7 @@ test('a cell says fixture, scenario, engine, verdict and reason in words; failed
 
 test('a remote run (no server record) prints no "undefined" and does not claim request counts it never saw', () => {
   const engineBuild: EngineBuild = { engine: 'firefox', source: 'system', path: '/usr/bin/firefox-esr', driver: 'playwright-bidi', product: 'Firefox ESR', version: '153.8.0' };
-  const e = {
-    engineBuild,
-    caseId: 'c',
-    fixture: 'store',
-    scenario: 'get-credentials',
-    engine: 'firefox',
-    bucketName: 'b',
-    objectUrl: 'https://b.example/k',
-    cors: null,
-    expected: { verdict: 'blocked', reason: 'credentials-flag' },
-    oracle: { verdict: 'blocked', reason: 'credentials-flag', at: 'response', why: 'w', preflights: 0, actualRequests: 1 },
-    observed: 'blocked',
-    classification: { reasons: ['credentials-flag'], merged: false, message: 'Cross-Origin Request Blocked: … (Reason: expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’).', stream: 'pageerror' },
-    run: { result: { caseId: 'c', userAgent: 'ua', steps: [{ settled: 'error', durationMs: 1, errorName: 'TypeError', errorMessage: 'NetworkError' }] }, messages: [] },
-    harnessErrors: [],
-    exchanges: [],
-    serverRecord: false,
-    target: 'https://b.example (remote)',
-  } satisfies CaseEvidence & { engineBuild: EngineBuild };
+  const e = { ...remoteCase(), engineBuild };
   const r = rowFromEvidence(e, 'passed', 'get-credentials should be blocked (credentials-flag)');
   expect(r).toMatchObject({ serverRecord: false, preflights: 0, actualRequests: 0 });
   const html = matrixHtml([r]);

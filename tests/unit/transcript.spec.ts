@@ -5,38 +5,10 @@
  * of it may print "undefined" — a remote run once printed "credentials-flag at the undefined".
  */
 import { test, expect } from '@playwright/test';
-import type { CaseEvidence } from '../../harness/case.js';
+import { remoteCase as remote } from './evidence-sample.js';
 import { observedWhere, pageSaw, sideBySide, transcript } from '../../harness/transcript.js';
 
 const PAGE = 'http://www.example.test:41451/__corsproof/harness.html';
-const FIREFOX_CREDENTIALS =
-  'Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://b.s3.eu-west-1.amazonaws.com/private.txt. (Reason: expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’).';
-
-/** A blocked credentialed GET against a remote endpoint, as harness/case.ts records it. */
-function remote(over: Partial<CaseEvidence> = {}): CaseEvidence {
-  return {
-    caseId: 'store.get-credentials.firefox.1',
-    fixture: 'store',
-    scenario: 'get-credentials',
-    engine: 'firefox',
-    bucketName: 'b',
-    objectUrl: 'https://b.s3.eu-west-1.amazonaws.com/private.txt',
-    cors: null,
-    expected: { verdict: 'blocked', reason: 'credentials-flag' },
-    oracle: { verdict: 'blocked', reason: 'credentials-flag', at: 'response', why: 'the response fails the CORS check (credentials-flag)', preflights: 0, actualRequests: 1 },
-    observed: 'blocked',
-    classification: { reasons: ['credentials-flag'], merged: false, message: FIREFOX_CREDENTIALS, stream: 'pageerror' },
-    run: {
-      result: { caseId: 'c', userAgent: 'ua', steps: [{ settled: 'error', durationMs: 3, errorName: 'TypeError', errorMessage: 'NetworkError when attempting to fetch resource.' }] },
-      messages: [{ stream: 'pageerror', type: 'Cross-Origin Request Blocked', text: FIREFOX_CREDENTIALS }],
-    },
-    harnessErrors: [],
-    exchanges: [],
-    serverRecord: false,
-    target: 'https://b.s3.eu-west-1.amazonaws.com (remote, bucket b)',
-    ...over,
-  };
-}
 
 test('a remote case: no "undefined", no claim about preflights, and where the block happened is said to be unknown', () => {
   const e = remote();
