@@ -15,7 +15,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -24,7 +23,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from '@aws-crypto/crc32';
 import type { BucketServer } from '../../servers/bucket/index.js';
 import type { ExchangeLog } from '../../servers/exchange-log.js';
-import { raw, s3Client, signedRaw, startServer } from './helpers.js';
+import { raw, s3Client, s3Error, signedRaw, startServer } from './helpers.js';
 
 let server: BucketServer;
 let log: ExchangeLog;
@@ -37,16 +36,6 @@ test.beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'mpu' }));
 });
 test.afterAll(() => server.close());
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  throw new Error('expected the S3 call to fail');
-}
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const crc32b64 = (b: Buffer) => {
