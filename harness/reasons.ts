@@ -33,6 +33,9 @@ export const REASON_TEXT: Record<ReasonId, string> = {
   'credentials-flag': 'Access-Control-Allow-Credentials is not "true" on a credentialed request',
 };
 
+/** Every reason id, for schemas of the data files that name reasons. */
+export const REASON_IDS = Object.keys(REASON_TEXT) as ReasonId[];
+
 const Q = `['‘’"]`;
 type Pattern = { reasons: ReasonId[]; re: RegExp };
 
@@ -66,8 +69,11 @@ const PATTERNS: Record<EngineName, Pattern[]> = {
   ],
 };
 
-/** Chromium says so when the refusal came from the preflight; the others do not. */
-const CHROMIUM_PREFLIGHT = /Response to preflight request doesn't pass access control check/;
+/**
+ * Chromium says so when the refusal came from the preflight ("Response to preflight request …", or
+ * "… in preflight response." for a refused method or header); the others do not.
+ */
+const CHROMIUM_PREFLIGHT = /Response to preflight request doesn't pass access control check|in preflight response\.?$/;
 
 export interface Classification {
   /** Reasons the engine's message is consistent with (two when the engine merges them). */
