@@ -158,6 +158,11 @@ export interface LaunchContext {
   hosts: readonly string[];
   /** Accept the run's self-made test certificates (in this browser only). */
   ignoreTlsErrors?: boolean;
+  /**
+   * MiniBrowser only: edits a visited top-level document on its way through corsproof's proxy
+   * (corsproof/test's `visit()` adds its runner to the user's page; engines/host-map.ts).
+   */
+  rewriteDocument?: import('./host-map.js').DocumentRewriter;
 }
 
 export const MARK_BEGIN = 'corsproof:case-begin:';

@@ -186,7 +186,7 @@ export async function launchMiniBrowser(choice: EngineChoice, ctx: LaunchContext
   const { site } = ctx;
   const group = new ProcessGroup();
   // WebKitGTK has no host-resolver switch: test host names reach loopback through this proxy.
-  const proxy = new LoopbackProxy(ctx.hosts);
+  const proxy = new LoopbackProxy(ctx.hosts, ctx.rewriteDocument);
   try {
     const proxyUrl = await proxy.start();
     const display = await startXvfb(group);
