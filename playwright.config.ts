@@ -66,6 +66,9 @@ export default defineConfig({
     ...browserProjects(),
     // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).
     { name: 'e2e', testDir: 'tests/e2e', fullyParallel: false },
+    // corsproof as users install it: npm pack, a fresh project with the tarball, the CLI and the
+    // example's tests through corsproof/test in the three engines (tests/package).
+    { name: 'package', testDir: 'tests/package', fullyParallel: false },
     // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
     { name: 'reliability', testDir: 'tests/reliability', fullyParallel: false },
   ],

@@ -37,6 +37,10 @@ import { parseCorsConfiguration, type CorsConfiguration } from '../servers/s3/co
 import { classify, REASON_TEXT, type Classification } from '../harness/reasons.js';
 import { agentScript, injectScripts, UNTIL_MET, wireActions, wireUntil, type Until, type VisitAction } from './visit-page.js';
 
+// The AWS SDK warns on every Node 20 process that its releases after January 2027 will need Node
+// 22; corsproof pins the release it was tested with, so the warning is only noise in a test run.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 export { expect };
 export type { EngineBuild, EngineMessage, EngineName, Exchange, NetworkEvent, Classification, CorsConfiguration };
 export type { Until, VisitAction, InputFile, TextMatcher } from './visit-page.js';
@@ -221,6 +225,12 @@ async function launchPlaywrightBrowser(choice: EngineChoice, hosts: string[], us
   }
 }
 
+/** Which document a visit opens: origin and path (the query may be re-encoded by the engine). */
+function documentKey(url: string): string {
+  const u = new URL(url);
+  return u.origin + u.pathname;
+}
+
 function bucketName(): string {
   return `corsproof-${randomBytes(5).toString('hex')}`;
 }
@@ -276,7 +286,7 @@ export const test = base.extend<
             site,
             pageOrigin: site.url,
             hosts,
-            rewriteDocument: (url) => rewrites.get(url.replace(/#.*$/, '')),
+            rewriteDocument: (url) => rewrites.get(documentKey(url)),
           });
           closers.push(() => session.close());
           worker = { build: session.build, session, bucket, log, site, hosts, rewrites };
@@ -329,7 +339,9 @@ export const test = base.extend<
     const region = DEFAULT_CREDENTIALS.region;
     w.bucket.store.createBucket(name);
     w.bucket.store.setCors(name, parseCorsDocument(cors));
-    const s3 = new S3Client({ endpoint: w.bucket.url, forcePathStyle: true, region, credentials });
+    // Checksums only where S3 requires them: otherwise the SDK presigns a PUT with the CRC32 of an
+    // empty body (x-amz-checksum-crc32=AAAAAA==), which S3 refuses for any real upload.
+    const s3 = new S3Client({ endpoint: w.bucket.url, forcePathStyle: true, region, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const visits: Visit[] = [];
     const servers: Server[] = [];
     const bucketExchanges = (after: number, before = Infinity) =>
@@ -348,7 +360,7 @@ export const test = base.extend<
         const caseId = `visit-${randomBytes(6).toString('hex')}`;
         const agentPath = `/__corsproof/visits/${caseId}.js`;
         w.site.setPage(agentPath, agentScript({ actions: wireActions(actions), until: wireUntil(opts.until), timeoutMs: Math.min(timeoutMs, 14_000) }), 'text/javascript; charset=utf-8');
-        const key = url.replace(/#.*$/, '');
+        const key = documentKey(url);
         w.rewrites.set(key, (html) => injectScripts(html, [`${w.site!.url}/__corsproof/runner.js`, `${w.site!.url}${agentPath}`]));
         try {
           const r = await w.session.visit(url, { caseId, timeoutMs: timeoutMs + 10_000, ...(screenshotPath ? { screenshotPath } : {}) });
