@@ -128,13 +128,13 @@ test('the example’s tests pass in Chromium, Firefox and WebKit through corspro
   writeFileSync(
     join(project, 'tests', 'own-page.spec.ts'),
     `import { test, expect } from 'corsproof/test';
-import { APP } from '../playwright.config';
+import { fileURLToPath } from 'node:url';
 
-test.use({ cors: { CORSRules: [{ AllowedOrigins: [APP], AllowedMethods: ['PUT'], AllowedHeaders: ['*'] }] } });
-
-test('the upload through Playwright’s page', async ({ page, corsproof }) => {
+test('the upload through Playwright’s page, from the page’s files served by corsproof.serve()', async ({ page, corsproof }) => {
+  const app = await corsproof.serve(fileURLToPath(new URL('../public/', import.meta.url)));
+  corsproof.setCors({ CORSRules: [{ AllowedOrigins: [app], AllowedMethods: ['PUT'], AllowedHeaders: ['*'] }] });
   const put = await corsproof.presign('PUT', 'own/page.txt');
-  await page.goto(APP + '/?put=' + encodeURIComponent(put));
+  await page.goto(app + '/index.html?put=' + encodeURIComponent(put));
   await page.locator('#file').setInputFiles({ name: 'page.txt', mimeType: 'text/plain', buffer: Buffer.from('via page') });
   await page.getByRole('button', { name: 'Upload' }).click();
   await expect(page.getByRole('status')).toHaveText('Uploaded page.txt');
