@@ -27,12 +27,15 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv) => (await import('./serve.js')).serve(argv),
   },
   provision: {
-    summary: 'install the browser engines: Playwright\'s builds, else Debian\'s packages (as root)',
+    summary: 'install the browser engines: Playwright\'s builds, else Debian\'s packages (as root); exit 1 if one is still missing',
     run: async () => {
       // The same script `npm start` runs in a clone (scripts/provision.mjs; dist/scripts/ when installed).
       const { spawnSync } = await import('node:child_process');
       const { fileURLToPath } = await import('node:url');
-      const r = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/provision.mjs', import.meta.url))], { stdio: 'inherit' });
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/provision.mjs', import.meta.url))], {
+        stdio: 'inherit',
+        env: { ...process.env, CORSPROOF_PROVISION_STRICT: '1' },
+      });
       return r.status ?? 1;
     },
   },

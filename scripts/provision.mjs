@@ -116,4 +116,7 @@ if (todo.length) {
       todo.map((e) => `  - ${e}${INSTALL_HINT[e] ? `: ${INSTALL_HINT[e]}` : ''}`).join('\n') +
       '\nThe tests of a missing engine will fail with this message; they are never skipped.',
   );
+  // `corsproof provision` ends non-zero then (a CI step should stop); `npm test` goes on, and the
+  // missing engine's tests fail with the message above.
+  if (process.env.CORSPROOF_PROVISION_STRICT === '1') process.exit(1);
 }
