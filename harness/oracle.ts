@@ -5,10 +5,22 @@
  * (https://fetch.spec.whatwg.org/ — CORS-preflight fetch, CORS check, CORS-safelisted request
  * headers and methods, CORS-safelisted response header names, CORS-preflight cache).
  *
- * Where engines legitimately word the same failure differently, `engineReason` says how; the
- * verdict itself never depends on the engine.
+ * This file is the only place corsproof writes those rules down: `evaluate` decides one request
+ * (what `corsproof explain` shows), `predict` a whole scenario (what the browser matrix expects),
+ * built on `evaluate`.
+ *
+ * Where engines legitimately word the same failure differently, fixtures/engine-differences.json
+ * says how (harness/data.ts `expectationFor`); the verdict itself never depends on the engine.
  */
-import { decideActual, decidePreflight, type CorsConfiguration, type HeaderList } from '../servers/s3/cors/index.js';
+import {
+  decideActual,
+  decidePreflight,
+  type ActualDecision,
+  type CorsConfiguration,
+  type CorsRequestFacts,
+  type HeaderList,
+  type PreflightDecision,
+} from '../servers/s3/cors/index.js';
 import type { ReasonId } from './reasons.js';
 import type { Scenario, ScenarioStep } from './data.js';
 
@@ -29,10 +41,31 @@ export interface Prediction {
   why: string;
 }
 
-const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
+// ---- Fetch's request-side rules -----------------------------------------------------------------
+
+/** Fetch: CORS-safelisted methods. */
+const SAFELISTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
+/** Fetch "normalize a method": these names are upper-cased, any other is sent as written. */
+const NORMALISED_METHODS: ReadonlySet<string> = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+/** Fetch "forbidden method": fetch() and XMLHttpRequest refuse to send these. */
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** Fetch "forbidden request-header": page scripts cannot set these (plus any `proxy-` or `sec-` name). */
+const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
+  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via',
+]);
 /** Fetch: CORS-safelisted response-header names; everything else needs Access-Control-Expose-Headers. */
 const SAFELISTED_RESPONSE = ['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma'];
 const SAFE_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
+export const isSafelistedMethod = (method: string): boolean => SAFELISTED_METHODS.has(method);
+export const normalizeMethod = (method: string): string => (NORMALISED_METHODS.has(method.toUpperCase()) ? method.toUpperCase() : method);
+export const isForbiddenMethod = (method: string): boolean => FORBIDDEN_METHODS.has(method.toUpperCase());
+export function isForbiddenRequestHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-');
+}
 
 /** Fetch "CORS-unsafe request-header names": sorted, lower-cased (the ACRH value browsers send). */
 export function unsafeRequestHeaders(headers: Record<string, string> = {}): string[] {
@@ -50,14 +83,18 @@ export function unsafeRequestHeaders(headers: Record<string, string> = {}): stri
   return [...new Set(unsafe)].sort();
 }
 
-interface Request {
+/** One request as Fetch sees it: its mode, normalised method, credentials mode and unsafe headers. */
+export interface CorsRequest {
   mode: 'cors' | 'no-cors';
   method: string;
+  /** The credentials mode is "include" (fetch credentials: 'include', XHR withCredentials, crossorigin="use-credentials"). */
   credentials: boolean;
+  /** CORS-unsafe request-header names (sorted, lower-case): the preflight's Access-Control-Request-Headers. */
   unsafe: string[];
 }
 
-function requestOf(step: ScenarioStep): Request {
+/** The request a scenario step (fixtures/scenarios/*.json, or explain's one fetch) makes. */
+export function requestOf(step: ScenarioStep): CorsRequest {
   if (step.kind === 'img') {
     // <img> without crossorigin is a no-cors request; crossorigin="anonymous" a CORS one without
     // credentials (cross-origin), "use-credentials" with.
@@ -66,28 +103,201 @@ function requestOf(step: ScenarioStep): Request {
   const mode = step.kind !== 'xhr' && step.mode === 'no-cors' ? 'no-cors' : 'cors';
   return {
     mode,
-    method: (step.method ?? 'GET').toUpperCase(),
+    method: normalizeMethod(step.method ?? 'GET'),
     credentials: step.credentials === 'include',
     unsafe: mode === 'cors' ? unsafeRequestHeaders(step.headers) : [],
   };
 }
 
-const get = (h: HeaderList, name: string) => h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+// ---- Fetch's response-side rules ----------------------------------------------------------------
+
+/** A header's value in an S3 answer (names compare case-insensitively). */
+export const headerValue = (h: HeaderList, name: string): string | undefined => h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 
 /** Fetch "CORS check" (+ the credentials rules); undefined when it passes. */
 function corsCheck(h: HeaderList, origin: string, credentials: boolean): ReasonId | undefined {
-  const acao = get(h, 'Access-Control-Allow-Origin');
+  const acao = headerValue(h, 'Access-Control-Allow-Origin');
   if (acao === undefined) return 'missing-allow-origin';
   if (acao === '*' && !credentials) return undefined;
   if (acao === '*') return 'wildcard-with-credentials';
   if (acao !== origin) return 'origin-mismatch';
-  if (credentials && get(h, 'Access-Control-Allow-Credentials') !== 'true') return 'credentials-flag';
+  if (credentials && headerValue(h, 'Access-Control-Allow-Credentials') !== 'true') return 'credentials-flag';
   return undefined;
 }
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
-type Block = { reason: ReasonId; at: 'preflight' | 'response'; why: string };
+/** A CORS-preflight cache entry made by an earlier request to the same URL. */
+export interface PreflightCacheEntry {
+  credentials: boolean;
+  methods: string[];
+  headers: string[];
+}
+
+/** Why the browser stopped a request. */
+export interface Block {
+  reason: ReasonId;
+  at: 'preflight' | 'response';
+  /** One line of why, for reports. */
+  why: string;
+  /** The headers of the response that failed (S3's CORS headers; none for a refused preflight). */
+  headers: HeaderList;
+  /** header-not-allowed: the first request header the preflight did not allow (lower-case). */
+  header?: string;
+}
+
+/** What the browser and S3 do with one request. */
+export interface RequestEvaluation {
+  /** The page and the bucket share an origin: CORS does not apply (no preflight, no CORS check). */
+  sameOrigin: boolean;
+  preflight: {
+    /** Fetch requires a preflight for this request (before consulting the preflight cache). */
+    needed: boolean;
+    /** What makes it needed: a method that is not safelisted, and the CORS-unsafe request headers. */
+    because: { method?: string; headers: string[] };
+    /** A preflight made earlier in the scenario answers for this request; none is sent. */
+    cached: boolean;
+    /** The preflight the browser sends and S3's answer, when one is sent. */
+    sent?: { facts: CorsRequestFacts; decision: PreflightDecision };
+  };
+  actual: {
+    /** Whether the browser sends the actual request (not after a failed preflight). */
+    sent: boolean;
+    /** Whether it carries an Origin header (Fetch: always on a CORS request, else only unless GET/HEAD). */
+    origin: boolean;
+    /** S3's answer to it — also when it is not sent, as S3 would answer it sent directly. */
+    decision: ActualDecision;
+  };
+  block?: Block;
+  /**
+   * Response header names page JavaScript can read (lower-case) when the response reaches it
+   * through CORS; [] for an opaque (no-cors) response; undefined when blocked or same-origin.
+   */
+  readable?: string[];
+  /** The preflight-cache entry this request's preflight leaves behind (unless Max-Age is 0). */
+  cache?: PreflightCacheEntry;
+}
+
+/**
+ * One request from a page on `origin` to the object `where.key` of a bucket with `config`, at
+ * `where.target` (the bucket's origin; default: another origin than the page's). `where.cache`
+ * holds the preflight-cache entries earlier requests of the page left for this URL.
+ */
+export function evaluate(
+  config: CorsConfiguration | undefined,
+  req: CorsRequest,
+  origin: string,
+  where: { key: string; target?: string; cache?: readonly PreflightCacheEntry[] },
+): RequestEvaluation {
+  const sameOrigin = where.target !== undefined && where.target === origin;
+  const because = { ...(SAFELISTED_METHODS.has(req.method) ? {} : { method: req.method }), headers: req.unsafe };
+  const needed = !sameOrigin && req.mode === 'cors' && (because.method !== undefined || req.unsafe.length > 0);
+  const cached =
+    needed &&
+    (where.cache ?? []).some(
+      (c) =>
+        c.credentials === req.credentials &&
+        (SAFELISTED_METHODS.has(req.method) || c.methods.includes(req.method)) &&
+        req.unsafe.every((n) => c.headers.includes(n)),
+    );
+  const sendsOrigin = (req.mode === 'cors' && !sameOrigin) || (req.method !== 'GET' && req.method !== 'HEAD');
+  const decision = decideActual({ method: req.method, ...(sendsOrigin ? { origin } : {}), bucketExists: true, ...(config ? { config } : {}), key: where.key });
+  const result = (rest: Omit<RequestEvaluation, 'sameOrigin' | 'preflight' | 'actual'> & { sent?: RequestEvaluation['preflight']['sent']; actualSent: boolean }): RequestEvaluation => {
+    const { sent, actualSent, ...more } = rest;
+    return {
+      sameOrigin,
+      preflight: { needed, because, cached, ...(sent ? { sent } : {}) },
+      actual: { sent: actualSent, origin: sendsOrigin, decision },
+      ...more,
+    };
+  };
+
+  if (sameOrigin) return result({ actualSent: true });
+  if (req.mode === 'no-cors') return result({ actualSent: true, readable: [] });
+
+  let sent: RequestEvaluation['preflight']['sent'];
+  let entry: PreflightCacheEntry | undefined;
+  if (needed && !cached) {
+    const facts: CorsRequestFacts = {
+      method: 'OPTIONS',
+      origin,
+      accessControlRequestMethod: req.method,
+      ...(req.unsafe.length ? { accessControlRequestHeaders: req.unsafe.join(',') } : {}),
+      bucketExists: true,
+      ...(config ? { config } : {}),
+      key: where.key,
+    };
+    const p = decidePreflight(facts);
+    sent = { facts, decision: p };
+    const stop = (block: Omit<Block, 'at'>) => result({ sent, actualSent: false, block: { ...block, at: 'preflight' } });
+    if (p.kind === 'refused') {
+      return stop({ reason: 'missing-allow-origin', why: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})`, headers: [] });
+    }
+    const failed = corsCheck(p.headers, origin, req.credentials);
+    if (failed) return stop({ reason: failed, why: `the preflight response fails the CORS check (${failed})`, headers: p.headers });
+    const methods = list(headerValue(p.headers, 'Access-Control-Allow-Methods'));
+    const allowHeaders = list(headerValue(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
+    if (!SAFELISTED_METHODS.has(req.method) && !methods.includes(req.method) && !(methods.includes('*') && !req.credentials)) {
+      return stop({ reason: 'method-not-allowed', why: `${req.method} is not in Access-Control-Allow-Methods`, headers: p.headers });
+    }
+    const missing = req.unsafe.find((n) => !allowHeaders.includes(n) && !(allowHeaders.includes('*') && !req.credentials && n !== 'authorization'));
+    if (missing) return stop({ reason: 'header-not-allowed', why: `${missing} is not in Access-Control-Allow-Headers`, headers: p.headers, header: missing });
+    // Cached unless Access-Control-Max-Age is 0; unset means the browsers' default of 5 s.
+    const maxAge = headerValue(p.headers, 'Access-Control-Max-Age');
+    if (maxAge === undefined || Number(maxAge) > 0) entry = { credentials: req.credentials, methods, headers: allowHeaders };
+  }
+  const cache = entry ? { cache: entry } : {};
+  const failed = corsCheck(decision.headers, origin, req.credentials);
+  if (failed) {
+    const why = decision.rule ? `the response fails the CORS check (${failed})` : `S3 added no CORS headers (${decision.reason})`;
+    return result({ sent, actualSent: true, ...cache, block: { reason: failed, at: 'response', why, headers: decision.headers } });
+  }
+  const exposed = list(headerValue(decision.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
+  const readable = [...SAFELISTED_RESPONSE, ...exposed.filter((x) => x !== 'set-cookie' && (x !== '*' || req.credentials))];
+  return result({ sent, actualSent: true, ...cache, readable });
+}
+
+// ---- A scenario ---------------------------------------------------------------------------------
+
+/**
+ * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
+ * The page runs every step even after one is blocked, each to the same URL (so a preflight one
+ * step makes may answer for a later one); the first block decides the verdict.
+ */
+export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
+  const cache: PreflightCacheEntry[] = [];
+  const evaluations = scenario.steps.map((step) => {
+    const e = evaluate(config, requestOf(step), origin, { key: scenario.object.key, ...(target !== undefined ? { target } : {}), cache });
+    if (e.cache) cache.push(e.cache);
+    return e;
+  });
+  return conclude(evaluations, scenario);
+}
+
+/** The verdict of a scenario whose steps were evaluated in order (`readHeader`: the header it reads). */
+export function conclude(evaluations: readonly RequestEvaluation[], scenario: Pick<Scenario, 'readHeader' | 'corsGated'>): Prediction {
+  const actualRequests = evaluations.filter((e) => e.actual.sent).length;
+  if (evaluations.length > 0 && evaluations.every((e) => e.sameOrigin)) {
+    return { verdict: 'allowed', preflights: 0, actualRequests, why: 'same origin: CORS does not apply' };
+  }
+  const preflights = evaluations.filter((e) => e.preflight.sent).length;
+  const block = evaluations.find((e) => e.block)?.block;
+  if (block) return { verdict: 'blocked', reason: block.reason, at: block.at, why: block.why, preflights, actualRequests };
+  // What the page reads is the last response that reached it.
+  const readable = evaluations.reduce<string[] | undefined>((r, e) => e.readable ?? r, undefined);
+  if (scenario.readHeader && !readable?.includes(scenario.readHeader.toLowerCase())) {
+    return { verdict: 'hidden', preflights, actualRequests, readable: readable ?? [], why: `${scenario.readHeader} is not in Access-Control-Expose-Headers` };
+  }
+  return {
+    verdict: 'allowed',
+    preflights,
+    actualRequests,
+    ...(readable ? { readable } : {}),
+    why: scenario.corsGated === false ? 'not gated by CORS' : 'every CORS check passes',
+  };
+}
+
+// ---- Another store's answers --------------------------------------------------------------------
 
 /** What a bucket answered (or would answer) to one request of a case. */
 export interface CorsAnswer {
@@ -97,12 +307,9 @@ export interface CorsAnswer {
   refusal?: string;
 }
 
-/** The request facts an answerer needs for one step (`unsafe`: the ACRH names, sorted). */
-export interface AnswerRequest {
+/** The request an answerer is asked about: scenario step (0-based) and the request Fetch makes. */
+export interface AnswerRequest extends CorsRequest {
   step: number;
-  method: string;
-  credentials: boolean;
-  unsafe: string[];
 }
 
 /** Where answers come from: S3 (the engine in servers/s3/cors) or a real store (a replay). */
@@ -111,7 +318,7 @@ export interface Answerer {
   actual(req: AnswerRequest): CorsAnswer;
 }
 
-/** S3's answers for a configuration, from the S3 CORS engine. */
+/** S3's answers for a configuration, from the S3 CORS engine (what `evaluate` asks it). */
 export function s3Answerer(config: CorsConfiguration | undefined, origin: string, key: string): Answerer {
   return {
     preflight(req) {
@@ -124,9 +331,7 @@ export function s3Answerer(config: CorsConfiguration | undefined, origin: string
         ...(config ? { config } : {}),
         key,
       });
-      return p.kind === 'refused'
-        ? { status: p.status, headers: [], refusal: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})` }
-        : { status: p.status, headers: p.headers };
+      return p.kind === 'refused' ? { status: p.status, headers: [], refusal: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})` } : { status: p.status, headers: p.headers };
     },
     actual(req) {
       const a = decideActual({ method: req.method, origin, bucketExists: true, ...(config ? { config } : {}), key });
@@ -135,86 +340,61 @@ export function s3Answerer(config: CorsConfiguration | undefined, origin: string
   };
 }
 
-/**
- * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
- * Same-origin requests are not subject to CORS at all: no preflight, no CORS check.
- */
-export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
-  return predictWith(s3Answerer(config, origin, scenario.object.key), scenario, origin, target);
-}
-
 const isOk = (status: number) => status >= 200 && status <= 299;
 
 /**
- * The Fetch standard applied to the answers of `answers` — S3's (predict) or those a real store
- * gave to a replay of the same requests (harness/divergence.ts).
+ * The Fetch rules of `evaluate`, applied to the answers of `answers` instead of the S3 engine's —
+ * the answers a real store gave to a replay of the same requests (harness/divergence.ts). Cross-
+ * origin only. tests/unit/divergence.spec.ts holds it to `predict` on S3's own answers.
  */
-export function predictWith(answers: Answerer, scenario: Scenario, origin: string, target?: string): Prediction {
-  if (target !== undefined && target === origin) {
-    return { verdict: 'allowed', preflights: 0, actualRequests: scenario.steps.length, why: 'same origin: CORS does not apply' };
-  }
+export function predictWith(answers: Answerer, scenario: Pick<Scenario, 'steps' | 'readHeader' | 'corsGated'>, origin: string): Prediction {
+  const cache: PreflightCacheEntry[] = [];
   let preflights = 0;
   let actualRequests = 0;
-  // Preflight cache entries made by earlier steps of this scenario (same URL, same credentials mode).
-  const cache: Array<{ credentials: boolean; methods: string[]; headers: string[] }> = [];
   let readable: string[] | undefined;
-  // The page runs every step even after one is blocked; the first block decides the verdict.
-  let block: Block | undefined;
-
-  for (const [index, step] of scenario.steps.entries()) {
-    const req = requestOf(step);
-    const facts: AnswerRequest = { step: index, method: req.method, credentials: req.credentials, unsafe: req.unsafe };
+  let block: Omit<Block, 'headers'> | undefined;
+  for (const [step, s] of scenario.steps.entries()) {
+    const req: AnswerRequest = { ...requestOf(s), step };
     if (req.mode === 'no-cors') {
       actualRequests++;
       readable = [];
       continue;
     }
-    const needsPreflight = !SAFELISTED_METHODS.has(req.method) || req.unsafe.length > 0;
-    const cached = cache.find(
-      (c) =>
-        c.credentials === req.credentials &&
-        (SAFELISTED_METHODS.has(req.method) || c.methods.includes(req.method)) &&
-        req.unsafe.every((n) => c.headers.includes(n)),
-    );
-    const stepBlock = ((): Block | undefined => {
-      if (needsPreflight && !cached) {
+    const needed = !SAFELISTED_METHODS.has(req.method) || req.unsafe.length > 0;
+    const cached =
+      needed &&
+      cache.some((c) => c.credentials === req.credentials && (SAFELISTED_METHODS.has(req.method) || c.methods.includes(req.method)) && req.unsafe.every((n) => c.headers.includes(n)));
+    const stepBlock = ((): Omit<Block, 'headers'> | undefined => {
+      if (needed && !cached) {
         preflights++;
-        const p = answers.preflight(facts);
+        const p = answers.preflight(req);
         const failed = corsCheck(p.headers, origin, req.credentials);
         if (failed) return { reason: failed, at: 'preflight', why: p.refusal ?? `the preflight response fails the CORS check (${failed})` };
-        // Fetch: the CORS check first, then the status (an allowed-looking 403 still fails).
+        // Fetch: the CORS check, then the status (an allowed-looking non-2xx preflight still fails).
         if (!isOk(p.status)) return { reason: 'preflight-status', at: 'preflight', why: `the preflight was answered with status ${p.status}` };
-        const methods = list(get(p.headers, 'Access-Control-Allow-Methods'));
-        const allowHeaders = list(get(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
+        const methods = list(headerValue(p.headers, 'Access-Control-Allow-Methods'));
+        const allowHeaders = list(headerValue(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
         if (!SAFELISTED_METHODS.has(req.method) && !methods.includes(req.method) && !(methods.includes('*') && !req.credentials)) {
           return { reason: 'method-not-allowed', at: 'preflight', why: `${req.method} is not in Access-Control-Allow-Methods` };
         }
         const missing = req.unsafe.find((n) => !allowHeaders.includes(n) && !(allowHeaders.includes('*') && !req.credentials && n !== 'authorization'));
-        if (missing) return { reason: 'header-not-allowed', at: 'preflight', why: `${missing} is not in Access-Control-Allow-Headers` };
-        // Cached unless Access-Control-Max-Age is 0; unset means the browsers' default of 5 s.
-        const maxAge = get(p.headers, 'Access-Control-Max-Age');
+        if (missing) return { reason: 'header-not-allowed', at: 'preflight', why: `${missing} is not in Access-Control-Allow-Headers`, header: missing };
+        const maxAge = headerValue(p.headers, 'Access-Control-Max-Age');
         if (maxAge === undefined || Number(maxAge) > 0) cache.push({ credentials: req.credentials, methods, headers: allowHeaders });
       }
       actualRequests++;
-      const a = answers.actual(facts);
+      const a = answers.actual(req);
       const failed = corsCheck(a.headers, origin, req.credentials);
       if (failed) return { reason: failed, at: 'response', why: a.refusal ?? `the response fails the CORS check (${failed})` };
-      const exposed = list(get(a.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
+      const exposed = list(headerValue(a.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
       readable = [...SAFELISTED_RESPONSE, ...exposed.filter((x) => x !== 'set-cookie' && (x !== '*' || req.credentials))];
       return undefined;
     })();
     block ??= stepBlock;
   }
-
-  if (block) return { verdict: 'blocked', ...block, preflights, actualRequests };
+  if (block) return { verdict: 'blocked', reason: block.reason, at: block.at, why: block.why, preflights, actualRequests };
   if (scenario.readHeader && !readable?.includes(scenario.readHeader.toLowerCase())) {
     return { verdict: 'hidden', preflights, actualRequests, readable: readable ?? [], why: `${scenario.readHeader} is not in Access-Control-Expose-Headers` };
   }
-  return {
-    verdict: 'allowed',
-    preflights,
-    actualRequests,
-    ...(readable ? { readable } : {}),
-    why: scenario.corsGated === false ? 'not gated by CORS' : 'every CORS check passes',
-  };
+  return { verdict: 'allowed', preflights, actualRequests, ...(readable ? { readable } : {}), why: scenario.corsGated === false ? 'not gated by CORS' : 'every CORS check passes' };
 }

@@ -65,8 +65,6 @@ export const Errors = {
       ['ExpectedDigest', expected],
       ['CalculatedDigest', calculated],
     ]),
-  badChecksum: (algorithm: string) =>
-    e(400, 'BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`),
   sha256Mismatch: (client: string, computed: string) =>
     e(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", [
       ['ClientComputedContentSHA256', client],
@@ -130,7 +128,7 @@ export const Errors = {
       ['Size', String(size)],
       ['MaxSizeAllowed', String(max)],
     ]),
-  /** corsproof deviation: S3 stores such keys literally; this emulator refuses them (see rest.ts). */
+  /** corsproof deviation: S3 stores such keys literally; this emulator refuses them (see rest.ts checkObjectAddress). */
   dotSegmentKey: (key: string) =>
     e(400, 'InvalidArgument', "Object keys with '.' or '..' path segments are not supported by this server.", [
       ['ArgumentName', 'key'],
