@@ -38,7 +38,7 @@ function browserProjects(): PlaywrightTestProject[] {
       ...ENGINES.map((name) => ({ name, testDir: 'tests/browser', fullyParallel: !remote, use: { browserName: name } })),
       // The matrix against the run's own Ceph RGW (started once per run, stopped by the run), held
       // to its profile fixtures/stores/ceph-rgw.json; a bucket per configuration, so in parallel.
-      ...ENGINES.map((name) => ({ name: `rgw-${name}`, testDir: 'tests/browser', testMatch: 'verdicts.spec.ts', fullyParallel: true, use: { browserName: name, store: 'ceph-rgw' as const } })),
+      ...ENGINES.map((name) => ({ name: `rgw-${name}`, testDir: 'tests/browser', testMatch: `verdicts.spec${ext}`, fullyParallel: true, use: { browserName: name, store: 'ceph-rgw' as const } })),
     ];
   }
   return plan.origins.flatMap((origin) =>
@@ -56,7 +56,7 @@ export default defineConfig({
   outputDir: `${out}/test-results/artifacts`,
   // Opens the run's store directory; stores (Ceph RGW) start in the first worker that needs one and
   // this setup's teardown stops them — after a pass, a failure, a timeout or Ctrl-C (stores/run.ts).
-  globalSetup: './stores/global-setup.ts',
+  globalSetup: `./stores/global-setup${ext}`,
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers.
   workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,

@@ -72,14 +72,14 @@ export function profileFile(name: string | undefined, env: NodeJS.ProcessEnv = p
 
 /**
  * Reads and checks a profile. `known` are the fixture and scenario ids that exist (each listed id
- * must be one of them).
+ * must be one of them; no fixture ids — the installed package has none — checks no fixture id).
  */
 export function parseStoreProfile(file: string, value: unknown, known: { fixtures: readonly string[]; scenarios: readonly string[] }): StoreProfile {
   const p = parseDataFile(profileSchema, file, value);
   const problems: string[] = [];
   const owner = new Map<string, number>();
   p.divergences.forEach((d, i) => {
-    for (const f of d.fixtures) if (!known.fixtures.includes(f)) problems.push(`divergences[${i}].fixtures: "${f}" is not a fixture (allowed: ${known.fixtures.join(', ')})`);
+    for (const f of d.fixtures) if (known.fixtures.length && !known.fixtures.includes(f)) problems.push(`divergences[${i}].fixtures: "${f}" is not a fixture (allowed: ${known.fixtures.join(', ')})`);
     for (const s of d.scenarios) if (!known.scenarios.includes(s)) problems.push(`divergences[${i}].scenarios: "${s}" is not a scenario (allowed: ${known.scenarios.join(', ')})`);
     for (const f of d.fixtures)
       for (const s of d.scenarios)

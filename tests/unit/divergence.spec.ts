@@ -9,6 +9,7 @@ import { fillPlaceholders, fixtureExpectation, expectationFor, loadFixtures, loa
 import { makeOrigins } from '../../harness/origins.js';
 import { classifyCase, compareWithS3, decidingDifferences, summarizeDifferences, type StoreComparison } from '../../harness/divergence.js';
 import type { ReplayedExchange } from '../../harness/replay.js';
+import { predict, predictWith, s3Answerer } from '../../harness/oracle.js';
 
 const recorded = JSON.parse(readFileSync(new URL('./store-samples/ceph-rgw.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -160,4 +161,15 @@ test('should summarise header differences per kind for a store report', () => {
     expect(keys).toContain(k);
   }
   expect(summary.every((s) => s.count > 0 && s.example.startsWith('the store'))).toBe(true);
+});
+
+test("the Fetch rules on S3's own answers give the oracle's prediction for every case (predictWith = predict)", () => {
+  for (const f of fixtures) {
+    const cors = f.cors === null ? undefined : { CORSRules: fillPlaceholders(f.cors, origins) };
+    for (const s of scenarios) {
+      const p = predict(cors, s, origins.SITE_ORIGIN);
+      const w = predictWith(s3Answerer(cors, origins.SITE_ORIGIN, s.object.key), s, origins.SITE_ORIGIN);
+      expect({ ...w, why: undefined }, `${f.id} × ${s.id}`).toEqual({ ...p, why: undefined });
+    }
+  }
 });
