@@ -346,15 +346,3 @@ export function classifyCase(input: {
     message: `the engine's verdict, ${seen}, is neither S3's (${verdictText(c.s3.verdict, c.s3.reason, c.s3.at)}) nor what the store's replayed answers give (${verdictText(c.store.verdict, c.store.reason, c.store.at)}: ${c.store.why})`,
   };
 }
-
-/** A per-store summary of header differences: each kind once, with how many requests showed it. */
-export function summarizeDifferences(all: readonly HeaderDifference[]): Array<{ kind: DifferenceKind; header: string; request: string; count: number; example: string }> {
-  const by = new Map<string, { kind: DifferenceKind; header: string; request: string; count: number; example: string }>();
-  for (const d of all) {
-    const k = `${d.kind}|${d.header}|${d.request}`;
-    const e = by.get(k) ?? { kind: d.kind, header: d.header, request: d.request, count: 0, example: d.text };
-    e.count++;
-    by.set(k, e);
-  }
-  return [...by.values()].sort((a, b) => b.count - a.count);
-}

@@ -14,7 +14,7 @@ import type { CorsConfiguration } from '../servers/s3/cors/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR, loadFixtures, loadScenarios, type Expectation, type Scenario } from './data.js';
-import { classifyCase, compareWithS3, summarizeDifferences, type CaseClass, type HeaderDifference } from './divergence.js';
+import { classifyCase, compareWithS3, type CaseClass, type HeaderDifference } from './divergence.js';
 import type { Prediction, Verdict } from './oracle.js';
 import type { ReasonId } from './reasons.js';
 import type { ReplayedExchange } from './replay.js';
@@ -122,37 +122,6 @@ export async function storeCaseEvidence(
  */
 export function storeFailure(s: StoreCaseEvidence): string | undefined {
   return PROFILE_FAILURES.has(s.profile.status) ? s.profile.message : undefined;
-}
-
-/** For the matrix report: the store's divergences and header differences over a run. */
-export function storeSummary(cases: ReadonlyArray<{ fixture: string; scenario: string; engine: string; store: StoreCaseEvidence }>) {
-  const byStore = new Map<string, typeof cases[number][]>();
-  for (const c of cases) {
-    const k = c.store.store.label;
-    byStore.set(k, [...(byStore.get(k) ?? []), c]);
-  }
-  return [...byStore].map(([label, cs]) => {
-    const divergent = cs.filter((c) => c.store.verdict.status === 'store-divergence');
-    const groups = new Map<string, { summary: string; headers: string[]; s3: string; store: string; cases: string[] }>();
-    for (const c of divergent) {
-      const d = (c.store.verdict as Extract<CaseClass, { status: 'store-divergence' }>).divergence;
-      const k = `${d.headers.join(',')}|${d.s3}|${d.store}`;
-      const g = groups.get(k) ?? { summary: d.causes[0]?.text ?? d.summary, headers: d.headers, s3: d.s3, store: d.store, cases: [] };
-      g.cases.push(`${c.fixture} × ${c.scenario} (${c.engine})`);
-      groups.set(k, g);
-    }
-    return {
-      store: label,
-      name: cs[0]!.store.store.name,
-      endpoint: cs[0]!.store.store.endpoint,
-      profile: cs.find((c) => c.store.profile.file)?.store.profile.file,
-      cases: cs.length,
-      divergences: divergent.length,
-      profileFailures: cs.filter((c) => PROFILE_FAILURES.has(c.store.profile.status)).map((c) => c.store.profile.message),
-      byDifference: [...groups.values()],
-      headerDifferences: summarizeDifferences(cs.flatMap((c) => c.store.differences)),
-    };
-  });
 }
 
 /** Lines for a failure message: what the store answered to the replay, and what that means. */

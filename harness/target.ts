@@ -18,7 +18,7 @@
  *
  * Propagation (`applyConfiguration`): every configuration is put with one extra rule appended last,
  * allowing a run-unique origin under `.invalid` (RFC 6761: never a real site, so it matches no test
- * origin; tests/unit/target.spec.ts checks that it changes no case's verdict). The store serves the
+ * origin; tests/unit/sentinel.spec.ts checks that it changes no case's verdict). The store serves the
  * new configuration once a preflight from that origin is allowed (any Access-Control-Allow-Origin,
  * with any of the configuration's methods). When the configuration being replaced would already
  * allow that origin (a `*` rule), the CORS configuration is first deleted and the store is waited on

@@ -7,7 +7,8 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fillPlaceholders, fixtureExpectation, expectationFor, loadFixtures, loadScenarios } from '../../harness/data.js';
 import { makeOrigins } from '../../harness/origins.js';
-import { classifyCase, compareWithS3, decidingDifferences, summarizeDifferences, type StoreComparison } from '../../harness/divergence.js';
+import { classifyCase, compareWithS3, decidingDifferences, type StoreComparison } from '../../harness/divergence.js';
+import { storeSummaries } from '../../harness/store-report.js';
 import type { ReplayedExchange } from '../../harness/replay.js';
 import { predict, predictWith, s3Answerer } from '../../harness/oracle.js';
 
@@ -153,14 +154,38 @@ test('should find no difference where neither S3 nor the store answers with CORS
   expect(compare('trailing-slash', 'fetch-get').differences).toEqual([]);
 });
 
-test('should summarise header differences per kind for a store report', () => {
-  const all = recorded.samples.flatMap((s) => compare(s.fixture, s.scenario).differences);
-  const summary = summarizeDifferences(all);
-  const keys = summary.map((s) => `${s.request}:${s.kind}`);
-  for (const k of ['actual:no-allow-credentials', 'preflight:origin-echoed-for-wildcard', 'preflight:preflight-refused', 'actual:vary', 'preflight:allow-methods-requested-only']) {
-    expect(keys).toContain(k);
-  }
-  expect(summary.every((s) => s.count > 0 && s.example.startsWith('the store'))).toBe(true);
+test('should summarise a store: divergences by header with engines and cases, and header differences per kind', () => {
+  const rows = recorded.samples.map((sample) => {
+    const c = compare(sample.fixture, sample.scenario);
+    const observed = c.store.verdict;
+    const cls = classifyCase({ engine: 'firefox', expected: expected(sample.fixture, sample.scenario, 'firefox', c.s3.at), observed, ...(c.store.reason ? { engineReasons: [c.store.reason] } : {}), comparison: c });
+    const divergence = cls.status === 'store-divergence' ? cls.divergence : undefined;
+    return {
+      fixture: sample.fixture,
+      scenario: sample.scenario,
+      engine: 'firefox',
+      status: 'passed',
+      store: {
+        label: 'Ceph RGW 16.2.15',
+        endpoint: recorded.endpoint,
+        verdict: cls.status,
+        ...(divergence ? { divergence: { kind: divergence.kind, s3: divergence.s3, store: divergence.store, headers: divergence.headers, difference: divergence.causes.map((d) => d.text).join('; ') } } : {}),
+        profile: { status: 'unprofiled', message: '' },
+        differences: c.differences.map((d) => ({ kind: d.kind, header: d.header, request: d.request, text: d.text })),
+      },
+    };
+  });
+  const [s] = storeSummaries(rows);
+  expect(s!.divergences).toBe(4);
+  expect(s!.byDifference.map((g) => `${g.headers.join(',')}: ${g.cases.join(' | ')}`)).toEqual([
+    'Access-Control-Allow-Credentials: allow-specific-origin × get-credentials',
+    // The same difference (no fall-through on methods for a PUT) groups its cases.
+    'Access-Control-Allow-Origin: header-fall-through × put-custom-header | header-fall-through × put-json',
+    'Access-Control-Allow-Origin: header-fall-through × get-custom-header',
+  ]);
+  const keys = s!.headerDifferences.map((h) => `${h.request}:${h.kind}`);
+  for (const k of ['actual:no-allow-credentials', 'preflight:origin-echoed-for-wildcard', 'preflight:preflight-refused', 'actual:vary', 'preflight:allow-methods-requested-only']) expect(keys).toContain(k);
+  expect(s!.headerDifferences.every((h) => h.cases > 0 && h.example.startsWith('the store'))).toBe(true);
 });
 
 test("the Fetch rules on S3's own answers give the oracle's prediction for every case (predictWith = predict)", () => {
