@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ExchangeLog, recordExchanges } from '../exchange-log.js';
 import { RemoteControl } from './remote-control.js';
 import { listenHttp } from '../listen.js';
+import { serveSdkBundle } from './sdk/serve.js';
 
 export const HARNESS_PATH = '/__corsproof/harness.html';
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -50,6 +51,7 @@ export function createSiteApp(log: ExchangeLog, serverName = 'site'): SiteApp {
     next();
   });
   app.use('/__corsproof/control', control.router());
+  app.get('/__corsproof/sdk/flows.js', serveSdkBundle());
   app.use('/__corsproof', express.static(PUBLIC_DIR, { etag: false, lastModified: false }));
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
