@@ -7,8 +7,9 @@
  * case is the oracle's (the S3 engine's answers + the Fetch standard), and each engine must agree.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { CorsConfiguration } from '../servers/s3/cors/index.js';
-import type { CorsFixture, Expectation, Scenario } from './data.js';
+import { parseDataFile, type CorsFixture, type Expectation, type Scenario } from './data.js';
 import { predict } from './oracle.js';
 
 export const CHECK_ENV = 'CORSPROOF_CHECK';
@@ -24,10 +25,24 @@ export interface CheckPlan {
   scenarios?: string[];
 }
 
+const planSchema = z.strictObject({
+  source: z.string(),
+  // The CLI parsed and validated the configuration with the S3 engine before writing the plan.
+  config: z.strictObject({ CORSRules: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  origins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin: scheme://host[:port], no path')).min(1),
+  scenarios: z.array(z.string()).optional(),
+});
+
 export function loadCheckPlan(env: NodeJS.ProcessEnv = process.env): CheckPlan | undefined {
   const file = env[CHECK_ENV];
   if (!file) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as CheckPlan;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${CHECK_ENV}=${file}: ${(e as Error).message}`);
+  }
+  return parseDataFile(planSchema, file, value) as CheckPlan;
 }
 
 /** The tag that ties a check test to the project serving its origin (project grep). */

@@ -33,6 +33,9 @@ export const REASON_TEXT: Record<ReasonId, string> = {
   'credentials-flag': 'Access-Control-Allow-Credentials is not "true" on a credentialed request',
 };
 
+/** Every reason id, for schemas of the data files that name reasons. */
+export const REASON_IDS = Object.keys(REASON_TEXT) as ReasonId[];
+
 const Q = `['‘’"]`;
 type Pattern = { reasons: ReasonId[]; re: RegExp };
 
