@@ -22,6 +22,7 @@ import {
 } from './data.js';
 import type { Origins } from './origins.js';
 import { predict, type Prediction, type Verdict } from './oracle.js';
+import { flowObservedAt, flowObservedVerdict, prepareFlowStep } from './flows.js';
 
 export interface CaseContext {
   engine: EngineSession;
@@ -58,6 +59,7 @@ export interface CaseEvidence {
 
 /** The verdict page JavaScript experienced. */
 export function observedVerdict(run: CaseRun, scenario: Scenario): Verdict {
+  if (scenario.steps[0]?.kind === 'flow' && run.result.steps[0]?.settled !== 'harness-error') return flowObservedVerdict(run.result.steps[0]!);
   if (!run.result.steps.every((s) => s.settled === 'response')) return 'blocked';
   if (scenario.readHeader) {
     const last = run.result.steps[run.result.steps.length - 1];
@@ -75,10 +77,10 @@ export async function runCorsCase(
   const engineName = ctx.engine.build.engine;
   const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
   const target = opts.targetOrigin ?? ctx.origins.BUCKET_ORIGIN;
-  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin);
-  const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at);
+  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin, engineName);
+  const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at, undefined, scenario.id);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-  const { bucket: bucketName, url: objectUrl, urlFor } = await ctx.target.prepare(
+  const { bucket: bucketName, url: objectUrl, urlFor, access } = await ctx.target.prepare(
     opts.caseId,
     cors,
     { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
@@ -87,6 +89,10 @@ export async function runCorsCase(
   );
   const steps: Step[] = [];
   for (const s of scenario.steps) {
+    if (s.kind === 'flow') {
+      steps.push(await prepareFlowStep(s, access, objectUrl));
+      continue;
+    }
     const method = s.kind === 'img' ? 'GET' : (s.method ?? 'GET').toUpperCase();
     steps.push({ ...s, url: urlFor ? await urlFor(method) : objectUrl } as Step);
   }
@@ -99,7 +105,8 @@ export async function runCorsCase(
     // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
     // actual request followed.
     const last = exchanges[exchanges.length - 1];
-    const stoppedAtPreflight = last?.method === 'OPTIONS';
+    const flowAt = run.result.steps[0]?.failedRequest ? flowObservedAt(run.result.steps[0], exchanges) : undefined;
+    const stoppedAtPreflight = flowAt ? flowAt === 'preflight' : last?.method === 'OPTIONS';
     return {
       caseId: opts.caseId,
       fixture: fixture.id,

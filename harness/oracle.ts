@@ -10,7 +10,9 @@
  */
 import { decideActual, decidePreflight, type CorsConfiguration, type HeaderList } from '../servers/s3/cors/index.js';
 import type { ReasonId } from './reasons.js';
-import type { Scenario, ScenarioStep } from './data.js';
+import { engineBehaviour, type Scenario, type ScenarioStep } from './data.js';
+import type { EngineName } from '../engines/types.js';
+import { flowById, simulateFlow, type FlowBlock, type FlowTraceEntry } from './flows.js';
 
 export type Verdict = 'allowed' | 'blocked' | 'hidden';
 
@@ -25,8 +27,15 @@ export interface Prediction {
   actualRequests: number;
   /** Response header names page JavaScript can read (lower-case), when the response is readable. */
   readable?: string[];
-  /** One line of why, for reports. */
+  /** One line of why, for reports (for a flow: in user terms, e.g. which header S3 does not allow). */
   why: string;
+  /** Flow steps: the oracle's walk through the flow's requests (fixtures/flows/<id>.json). */
+  flow?: FlowTraceEntry[];
+  /**
+   * Blocks after the one that decided the verdict (e.g. a multipart upload's clean-up refused too):
+   * the engine prints CORS errors for them even when the verdict is "hidden".
+   */
+  secondary?: FlowBlock[];
 }
 
 const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
@@ -44,6 +53,12 @@ export function unsafeRequestHeaders(headers: Record<string, string> = {}): stri
       if (name === 'accept') safe = !/[\x00-\x08\x0a-\x1f"():<>?@[\\\]{}\x7f]/.test(value);
       else if (name === 'accept-language' || name === 'content-language') safe = /^[0-9A-Za-z *,\-.;=]*$/.test(value);
       else if (name === 'content-type') safe = SAFE_CONTENT_TYPES.has(value.split(';')[0]!.trim().toLowerCase());
+      // Fetch: a "simple range header value" with a start (bytes=N- or bytes=N-M, N ≤ M, no
+      // whitespace); suffix ranges (bytes=-N) are not safelisted. All three engines agree (measured).
+      else if (name === 'range') {
+        const m = /^bytes=(\d+)-(\d*)$/.exec(value);
+        safe = m !== null && (m[2] === '' || Number(m[1]) <= Number(m[2]));
+      }
     }
     if (!safe) unsafe.push(name);
   }
@@ -57,7 +72,7 @@ interface Request {
   unsafe: string[];
 }
 
-function requestOf(step: ScenarioStep): Request {
+function requestOf(step: Exclude<ScenarioStep, { kind: 'flow' }>): Request {
   if (step.kind === 'img') {
     // <img> without crossorigin is a no-cors request; crossorigin="anonymous" a CORS one without
     // credentials (cross-origin), "use-credentials" with.
@@ -89,28 +104,89 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()
 
 type Block = { reason: ReasonId; at: 'preflight' | 'response'; why: string };
 
+/** HTTP cache modes that may answer from a stored response (Fetch: "default" needs it fresh). */
+const REUSING_CACHE_MODES = new Set(['default', 'force-cache', 'only-if-cached']);
+
+/** The object's freshness lifetime in seconds from its Cache-Control (0 = never reused without revalidation). */
+function freshSeconds(cacheControl: string | undefined): number {
+  if (!cacheControl || /no-store|no-cache/i.test(cacheControl)) return 0;
+  const m = /max-age=(\d+)/i.exec(cacheControl);
+  // Without max-age the heuristic freshness of a just-stored object (10 % of its age) is ~0.
+  return m ? Number(m[1]) : 0;
+}
+
 /**
  * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
  * Same-origin requests are not subject to CORS at all: no preflight, no CORS check.
+ *
+ * `engine`: where engines measurably depart from the standard in a way that changes the verdict or
+ * the exchanges (fixtures/engine-differences.json "behaviours": the HTTP cache reusing an `<img>`'s
+ * response for a CORS fetch, the SDK retrying refused requests), predict for that engine; without
+ * one, the standard's prediction.
  */
-export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
+export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string, engine?: EngineName): Prediction {
   if (target !== undefined && target === origin) {
     return { verdict: 'allowed', preflights: 0, actualRequests: scenario.steps.length, why: 'same origin: CORS does not apply' };
+  }
+  const flowStep = scenario.steps.find((s) => s.kind === 'flow');
+  if (flowStep) {
+    if (scenario.steps.length !== 1) throw new Error(`scenario ${scenario.id}: a flow step must be the scenario's only step`);
+    const f = simulateFlow(flowById(flowStep.flow), config, origin, scenario.object.key, engine, { unsafe: unsafeRequestHeaders, corsCheck });
+    return {
+      verdict: f.verdict,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.at ? { at: f.at } : {}),
+      preflights: f.preflights,
+      actualRequests: f.actualRequests,
+      why: f.why,
+      flow: f.trace,
+      ...(f.secondary.length ? { secondary: f.secondary } : {}),
+    };
   }
   let preflights = 0;
   let actualRequests = 0;
   // Preflight cache entries made by earlier steps of this scenario (same URL, same credentials mode).
   const cache: Array<{ credentials: boolean; methods: string[]; headers: string[] }> = [];
+  // The HTTP cache: the response an earlier step stored for the (one) URL, while it is fresh.
+  let stored: { headers: HeaderList; cors: boolean } | undefined;
+  const fresh = freshSeconds(scenario.object.cacheControl) > 0;
   let readable: string[] | undefined;
   // The page runs every step even after one is blocked; the first block decides the verdict.
   let block: Block | undefined;
   const key = scenario.object.key;
 
   for (const step of scenario.steps) {
+    if (step.kind === 'flow') continue;
     const req = requestOf(step);
+    // <img> uses the default cache mode; the runner's fetches default to no-store.
+    const cacheMode = step.kind === 'img' ? 'default' : step.kind === 'xhr' ? 'default' : (step.cache ?? 'no-store');
+    // A stored GET answer, still fresh, with no Vary that tells the requests apart (S3 sends no Vary
+    // without Origin), answers this request from the cache — CORS check included. The standard
+    // reuses it whatever the first request's mode; an engine may not (behaviour
+    // "cors-fetch-reuses-no-cors-response").
+    const fromCache =
+      req.method === 'GET' &&
+      stored !== undefined &&
+      REUSING_CACHE_MODES.has(cacheMode) &&
+      (stored.cors || req.mode === 'no-cors' || engineBehaviour('cors-fetch-reuses-no-cors-response', engine) === true);
     if (req.mode === 'no-cors') {
-      actualRequests++;
+      if (!fromCache) actualRequests++;
+      if (!fromCache && fresh && cacheMode !== 'no-store') stored = { headers: [], cors: false };
       readable = [];
+      continue;
+    }
+    if (fromCache) {
+      const failed = corsCheck(stored!.headers, origin, req.credentials);
+      if (failed) {
+        block ??= {
+          reason: failed,
+          at: 'response',
+          why: 'the HTTP cache answers the CORS request with the response stored for the plain <img> (no Origin, so S3 sent no Access-Control-Allow-Origin and no Vary)',
+        };
+        continue;
+      }
+      const exposed = list(get(stored!.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
+      readable = [...SAFELISTED_RESPONSE, ...exposed];
       continue;
     }
     const needsPreflight = !SAFELISTED_METHODS.has(req.method) || req.unsafe.length > 0;
@@ -150,6 +226,7 @@ export function predict(config: CorsConfiguration | undefined, scenario: Scenari
       }
       actualRequests++;
       const a = decideActual({ method: req.method, origin, bucketExists: true, ...(config ? { config } : {}), key });
+      if (req.method === 'GET' && fresh && cacheMode !== 'no-store') stored = { headers: a.headers, cors: true };
       const failed = corsCheck(a.headers, origin, req.credentials);
       if (failed) {
         return { reason: failed, at: 'response', why: a.rule ? `the response fails the CORS check (${failed})` : `S3 added no CORS headers (${a.reason})` };

@@ -23,7 +23,8 @@ import {
   type CORSRule,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { BucketServer } from '../servers/bucket/index.js';
+import { DEFAULT_CREDENTIALS, type BucketServer } from '../servers/bucket/index.js';
+import type { FlowAccess } from './flows.js';
 import { CASE_PARAM } from '../servers/exchange-log.js';
 import { decidePreflight, type CorsConfiguration } from '../servers/s3/cors/index.js';
 
@@ -48,7 +49,7 @@ export interface BucketTarget {
     object: CaseObject,
     origin: string,
     targetOrigin?: string,
-  ): Promise<{ bucket: string; url: string; urlFor?: (method: string) => Promise<string> }>;
+  ): Promise<{ bucket: string; url: string; urlFor?: (method: string) => Promise<string>; /** How client flows (the SDK, presigned uploads) reach the object. */ access: FlowAccess }>;
   /** Removes what prepare created. */
   finish(caseId: string): Promise<void>;
   /** Ends the target (remote: restores the bucket's previous CORS configuration). */
@@ -79,7 +80,20 @@ export function localTarget(server: BucketServer, bucketOrigin: string): BucketT
       server.store.createBucket(bucket);
       server.store.setCors(bucket, cors);
       server.store.putObject(bucket, object.key, object.body, object.contentType, object.headers);
-      return { bucket, url: urlFor(targetOrigin ?? bucketOrigin, bucket, object.key, caseId) };
+      const endpoint = targetOrigin ?? bucketOrigin;
+      return {
+        bucket,
+        url: urlFor(endpoint, bucket, object.key, caseId),
+        // The bucket server's own test credentials (servers/bucket DEFAULT_CREDENTIALS).
+        access: {
+          endpoint,
+          bucket,
+          key: object.key,
+          region: DEFAULT_CREDENTIALS.region,
+          credentials: { accessKeyId: DEFAULT_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_CREDENTIALS.secretAccessKey },
+          caseParam: [CASE_PARAM, caseId],
+        },
+      };
     },
     async finish(caseId) {
       const bucket = buckets.get(caseId);
@@ -196,7 +210,25 @@ export async function remoteTarget(opts: RemoteTargetOptions): Promise<BucketTar
         // POST has no presigned form (browser uploads POST a signed form); it goes unsigned.
         return command ? getSignedUrl(s3, command, { expiresIn: 900 }) : `${opts.endpoint}/${opts.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
       };
-      return { bucket: opts.bucket, url: await presign('GET'), urlFor: presign };
+      const resolved = await s3.config.credentials();
+      return {
+        bucket: opts.bucket,
+        url: await presign('GET'),
+        urlFor: presign,
+        // Flows sign with the run's own AWS credentials (the SDK flows hand them to the local browser
+        // page; presigned flows sign here, in Node). The per-case key keeps URLs unique.
+        access: {
+          endpoint: opts.endpoint,
+          bucket: opts.bucket,
+          key,
+          region: opts.region,
+          credentials: {
+            accessKeyId: resolved.accessKeyId,
+            secretAccessKey: resolved.secretAccessKey,
+            ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
+          },
+        },
+      };
     },
     async finish(caseId) {
       const key = keys.get(caseId);

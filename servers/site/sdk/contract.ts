@@ -21,8 +21,10 @@ export interface FlowStep {
   presigned?: { url: string; headers: Record<string, string> };
   /** presigned-post: the form's URL and fields (createPresignedPost on a server). */
   post?: { url: string; fields: Record<string, string> };
+  /** Response headers the client reads, per request label (fixtures/flows/<id>.json): missing ones make the verdict "hidden". */
+  reads?: Record<string, string[]>;
   /** What to upload (defaults per flow). */
-  upload?: { text?: string; size?: number; contentType?: string };
+  upload?: { text?: string; base64?: string; size?: number; contentType?: string };
 }
 
 /** One request the flow's client code made, as the page saw it. */

@@ -132,8 +132,28 @@ async function run(step: FlowStep, body: (rec: Recorder) => Promise<{ status?: n
     };
   } catch (e) {
     const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const failed = rec.requests.find((r) => r.error !== undefined) ?? rec.requests.find((r) => r.status !== undefined && r.status >= 300);
-    const unreadable = (e as { corsproofUnreadable?: string[] }).corsproofUnreadable;
+    // What failed first, in the order the requests were made: a request the browser refused (CORS:
+    // "blocked"), a response missing a header the client reads ("hidden"), or an S3 error answer. The
+    // error the client finally throws may be a later one (lib-storage reports a refused clean-up
+    // instead of the missing ETag that caused it).
+    let failed: FlowRequestRecord | undefined;
+    let unreadable: string[] | undefined;
+    for (const r of rec.requests) {
+      if (r.error !== undefined) {
+        failed = r;
+        break;
+      }
+      const missing = (step.reads?.[r.label] ?? []).filter((h) => r.readableHeaders && r.readableHeaders[h] === undefined);
+      if (missing.length) {
+        failed = r;
+        unreadable = missing;
+        break;
+      }
+      if (r.status !== undefined && r.status >= 300) {
+        failed = r;
+        break;
+      }
+    }
     return {
       settled: 'error',
       errorName: err?.name ?? 'Error',
@@ -191,16 +211,8 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
         params: { Bucket: step.target.bucket, Key: step.target.key, Body: body, ContentType: step.upload?.contentType ?? 'application/octet-stream' },
         partSize,
       });
-      try {
-        const out = await upload.done();
-        return { status: out.$metadata?.httpStatusCode, preview: out.ETag ?? '', length: size };
-      } catch (e) {
-        // Which response headers the parts' answers hid from the page (the flow needed them).
-        const parts = rec.requests.filter((r) => r.label === 'UploadPart' && r.readableHeaders);
-        const hidden = ['etag', 'x-amz-checksum-crc32'].filter((h) => parts.some((p) => p.readableHeaders![h] === undefined));
-        if (hidden.length && e && typeof e === 'object') (e as { corsproofUnreadable?: string[] }).corsproofUnreadable = hidden;
-        throw e;
-      }
+      const out = await upload.done();
+      return { status: out.$metadata?.httpStatusCode, preview: out.ETag ?? '', length: size };
     }),
 
   /** A presigned PUT made by a server (the harness, in Node), uploaded with fetch as apps do. */
@@ -208,12 +220,12 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
     run(step, async (rec) => {
       const p = step.presigned;
       if (!p) throw new Error('presigned-put: the harness gave no presigned URL');
-      const text = step.upload?.text ?? 'uploaded through a presigned URL';
+      const body = step.upload?.base64 !== undefined ? Uint8Array.from(atob(step.upload.base64), (c) => c.charCodeAt(0)) : (step.upload?.text ?? 'uploaded through a presigned URL');
       const record: FlowRequestRecord = { label: 'PUT (presigned URL)', method: 'PUT', url: p.url, requestHeaders: headerNames(p.headers) };
       rec.requests.push(record);
       let r: Response;
       try {
-        r = await fetch(p.url, { method: 'PUT', headers: p.headers, body: text });
+        r = await fetch(p.url, { method: 'PUT', headers: p.headers, body });
       } catch (e) {
         record.error = errorText(e);
         throw e;
@@ -222,7 +234,7 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
       record.readableHeaders = headersOf(r.headers);
       const answer = await r.text();
       if (!r.ok) throw Object.assign(new Error(`presigned PUT answered ${r.status}: ${answer.slice(0, 200)}`), { name: 'UploadFailed' });
-      return { status: r.status, preview: answer, length: text.length };
+      return { status: r.status, preview: answer, length: typeof body === 'string' ? body.length : body.byteLength };
     }),
 
   /** A browser form upload: the fields of a presigned POST (made in Node), then the file, as FormData. */
