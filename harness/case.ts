@@ -14,7 +14,7 @@ import { classify, type Classification } from './reasons.js';
 import {
   expectationFor,
   fillPlaceholders,
-  fixtureExpectation,
+  fixtureExpectationIn,
   objectBody,
   type CorsFixture,
   type Expectation,
@@ -78,7 +78,7 @@ export async function runCorsCase(
   const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
   const target = opts.targetOrigin ?? ctx.origins.BUCKET_ORIGIN;
   const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin, engineName);
-  const expected = expectationFor(fixtureExpectation(fixture, scenario.id), engineName, oracle.at, undefined, scenario.id);
+  const expected = expectationFor(fixtureExpectationIn(fixture, scenario.id, engineName), engineName, oracle.at);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
   const { bucket: bucketName, url: objectUrl, urlFor, access } = await ctx.target.prepare(
     opts.caseId,

@@ -131,19 +131,12 @@ const engineDifferencesSchema = z.strictObject({
     }),
   ),
   /**
-   * Where an engine's verdict differs from the fixture's (standard) expectation for a scenario: the
-   * hand-written per-engine verdict, applied to every fixture whose expectation matches `when`.
+   * Where an engine's verdict for a scenario departs from the standard: in that engine, expect what
+   * the fixture expects for scenario `as` instead (e.g. Firefox refetches a URL a plain <img>
+   * cached, so its img-then-fetch is a plain CORS GET: what the fixture says of fetch-get).
    */
   verdicts: z
-    .array(
-      z.strictObject({
-        engine: engineName,
-        scenario: z.string().min(1),
-        when: expectationSchema,
-        expect: expectationSchema,
-        why: z.string().min(1),
-      }),
-    )
+    .array(z.strictObject({ engine: engineName, scenario: z.string().min(1), as: z.string().min(1), why: z.string().min(1) }))
     .default([]),
   /** Engine behaviours behind those differences (and behind per-engine exchange counts), keyed by name. */
   behaviours: z.record(z.string(), behaviourSchema).default({}),
@@ -262,12 +255,7 @@ export function expectationFor(
   engine: EngineName,
   at: 'preflight' | 'response' | undefined,
   differences: readonly EngineDifference[] = loadEngineDifferences(),
-  scenario?: string,
-  verdicts: readonly EngineVerdictDifference[] = loadEngineVerdicts(),
 ): Expectation & { why?: string } {
-  // An engine that departs from the standard for this scenario (engine-differences.json "verdicts").
-  const v = scenario === undefined ? undefined : verdicts.find((x) => x.engine === engine && x.scenario === scenario && sameExpectation(x.when, e));
-  if (v) return { ...v.expect, why: v.why };
   if (e.verdict !== 'blocked') return e;
   const { engines, ...rest } = e;
   const own = engines?.[engine];
@@ -276,8 +264,21 @@ export function expectationFor(
   return d ? { ...rest, reason: d.reason, why: d.why } : rest;
 }
 
-function sameExpectation(a: Expectation, b: Expectation): boolean {
-  return a.verdict === b.verdict && (a.verdict !== 'blocked' || (b.verdict === 'blocked' && a.reason === b.reason));
+/**
+ * A fixture's hand-written expectation for a scenario in one engine: the fixture's own, unless
+ * engine-differences.json says this engine's verdict for the scenario is the fixture's verdict for
+ * another scenario (then with that entry's why).
+ */
+export function fixtureExpectationIn(
+  f: CorsFixture,
+  scenario: string,
+  engine: EngineName,
+  verdicts: readonly EngineVerdictDifference[] = loadEngineVerdicts(),
+): Expectation {
+  const v = verdicts.find((x) => x.engine === engine && x.scenario === scenario);
+  if (!v) return fixtureExpectation(f, scenario);
+  const e = fixtureExpectation(f, v.as);
+  return { ...e, why: `${v.why}${e.why ? ` — ${e.why}` : ''}` };
 }
 
 export function fixtureExpectation(f: CorsFixture, scenario: string): Expectation {
