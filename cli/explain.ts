@@ -2,29 +2,36 @@
  * `corsproof explain <file> --origin O --method M [--header H]... [--credentials] [--key K]`:
  * what happens when a page on origin O makes this request to a bucket with this configuration.
  *
- * Whether the browser preflights (Fetch: safelisted methods and request headers), what S3 answers
- * to the preflight and to the actual request (servers/s3/cors: decidePreflight / decideActual, with
- * the per-rule ✓/✗), and the verdict per engine. The verdict comes from harness/oracle.ts `predict`
- * on a one-step scenario, so explain and the browser matrix share one oracle; the per-engine reason
- * applies fixtures/engine-differences.json (harness/data.ts `expectationFor`) and the printed line
- * is harness/messages.ts.
+ * Whether the browser preflights, what S3 answers to the preflight and to the actual request (with
+ * the per-rule ✓/✗), and the verdict per engine. Every decision is harness/oracle.ts `evaluate`'s —
+ * the S3 engine's answers and the Fetch rules, the same function the browser matrix's `predict` is
+ * built on — so explain only lays it out; the per-engine reason applies
+ * fixtures/engine-differences.json (harness/data.ts `expectationFor`) and the printed line is
+ * harness/messages.ts.
  */
 import {
-  decideActual,
-  decidePreflight,
   describeDecision,
   parseCorsConfiguration,
   type ActualDecision,
   type CorsConfiguration,
   type HeaderList,
-  type PreflightDecision,
   type RuleEvaluation,
   type RuleRef,
 } from '../servers/s3/cors/index.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
-import { expectationFor, type Scenario } from '../harness/data.js';
+import { expectationFor } from '../harness/data.js';
 import { engineMessage } from '../harness/messages.js';
-import { predict, unsafeRequestHeaders, type Prediction } from '../harness/oracle.js';
+import {
+  conclude,
+  evaluate,
+  headerValue,
+  isForbiddenMethod,
+  isForbiddenRequestHeader,
+  normalizeMethod,
+  requestOf,
+  type Prediction,
+  type RequestEvaluation,
+} from '../harness/oracle.js';
 import { REASON_TEXT, type ReasonId } from '../harness/reasons.js';
 import {
   EXIT_INVALID,
@@ -77,16 +84,6 @@ Examples (the S3 CORS note's hands-on configuration, from its static website ori
       --header 'Content-Type: application/json' --credentials --format json
 `;
 
-const SAFELISTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
-/** Fetch normalises these method names to upper case; others are sent as written. */
-const NORMALISED_METHODS: ReadonlySet<string> = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
-const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
-/** Fetch "forbidden request-header": page scripts cannot set these. */
-const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
-  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via',
-]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export interface ExplainRequest {
@@ -119,9 +116,8 @@ function checkOrigin(o: string | undefined): string {
 function checkMethod(m: string | undefined): string {
   if (m === undefined || m === '') throw new UsageError('corsproof explain needs --method (e.g. --method GET).');
   if (!TOKEN.test(m)) throw new UsageError(`--method ${JSON.stringify(m)} is not an HTTP method name.`);
-  const upper = m.toUpperCase();
-  if (FORBIDDEN_METHODS.has(upper)) throw new UsageError(`--method ${m} is a forbidden method: fetch() refuses to send it.`);
-  return NORMALISED_METHODS.has(upper) ? upper : m;
+  if (isForbiddenMethod(m)) throw new UsageError(`--method ${m} is a forbidden method: fetch() refuses to send it.`);
+  return normalizeMethod(m);
 }
 
 function parseHeaders(raw: readonly string[]): Record<string, string> {
@@ -131,8 +127,7 @@ function parseHeaders(raw: readonly string[]): Record<string, string> {
     const name = (colon === -1 ? h : h.slice(0, colon)).trim();
     const value = colon === -1 ? '' : h.slice(colon + 1).trim();
     if (!TOKEN.test(name)) throw new UsageError(`--header ${JSON.stringify(h)} is not "Name: value" or "Name" with a valid header name.`);
-    const lower = name.toLowerCase();
-    if (FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) {
+    if (isForbiddenRequestHeader(name)) {
       throw new UsageError(`--header ${name} is a forbidden request header: page scripts cannot set it (the browser does).`);
     }
     out[name] = value;
@@ -185,6 +180,8 @@ export interface Explanation {
   };
   actual: {
     sent: boolean;
+    /** Whether it carries an Origin header (a same-origin GET or HEAD does not). */
+    origin: boolean;
     headers: HeaderList;
     rule?: RuleRef;
     reason: ActualDecision['reason'];
@@ -197,42 +194,36 @@ export interface Explanation {
   engines: Record<EngineName, EngineVerdict>;
 }
 
-const headerValue = (h: HeaderList, name: string): string | undefined => h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-
-function preflightWhy(method: string, unsafe: string[]): string {
+function preflightWhy(requestMethod: string, e: RequestEvaluation['preflight']): string {
+  const { method, headers } = e.because;
   const reasons: string[] = [];
-  if (!SAFELISTED_METHODS.has(method)) reasons.push(`${method} is not a CORS-safelisted method (GET, HEAD, POST)`);
-  if (unsafe.length === 1) reasons.push(`${unsafe[0]} is not a CORS-safelisted request header`);
-  if (unsafe.length > 1) reasons.push(`${unsafe.join(', ')} are not CORS-safelisted request headers`);
+  if (method !== undefined) reasons.push(`${method} is not a CORS-safelisted method (GET, HEAD, POST)`);
+  if (headers.length === 1) reasons.push(`${headers[0]} is not a CORS-safelisted request header`);
+  if (headers.length > 1) reasons.push(`${headers.join(', ')} are not CORS-safelisted request headers`);
   if (reasons.length > 0) return reasons.join(', and ');
-  return `${method} is a CORS-safelisted method and every request header is safelisted`;
+  return `${requestMethod} is a CORS-safelisted method and every request header is safelisted`;
 }
 
 /** Explains one request against a valid configuration; pure (no I/O). */
 export function explainRequest(config: CorsConfiguration, req: ExplainRequest): Explanation {
-  const unsafe = unsafeRequestHeaders(req.headers);
   const target = new URL(req.url).origin;
-  const sameOrigin = target === req.origin;
-  const needed = !sameOrigin && (!SAFELISTED_METHODS.has(req.method.toUpperCase()) || unsafe.length > 0);
-  const acrh = unsafe.length > 0 ? unsafe.join(',') : undefined;
+  // The oracle decides (the same `evaluate` the browser matrix's `predict` is built on); explain
+  // only lays out its findings.
+  const request = requestOf({ kind: 'fetch', method: req.method, headers: req.headers, credentials: req.credentials ? 'include' : 'same-origin' });
+  const ev = evaluate(config, request, req.origin, { key: req.key, target });
+  const prediction = conclude([ev], {});
 
-  let pre: PreflightDecision | undefined;
+  const pre = ev.preflight.sent?.decision;
   const preflight: Explanation['preflight'] = {
-    needed,
-    why: sameOrigin ? `the page and the bucket are the same origin (${target}): CORS does not apply` : preflightWhy(req.method, unsafe),
+    needed: pre !== undefined,
+    why: ev.sameOrigin
+      ? `the page and the bucket are the same origin (${target}): CORS does not apply`
+      : preflightWhy(request.method, ev.preflight),
   };
-  if (needed) {
-    preflight.request = [['Origin', req.origin], ['Access-Control-Request-Method', req.method]];
-    if (acrh) preflight.request.push(['Access-Control-Request-Headers', acrh]);
-    pre = decidePreflight({
-      method: 'OPTIONS',
-      origin: req.origin,
-      accessControlRequestMethod: req.method,
-      ...(acrh ? { accessControlRequestHeaders: acrh } : {}),
-      bucketExists: true,
-      config,
-      key: req.key,
-    });
+  if (ev.preflight.sent && pre) {
+    const f = ev.preflight.sent.facts;
+    preflight.request = [['Origin', f.origin!], ['Access-Control-Request-Method', f.accessControlRequestMethod!]];
+    if (f.accessControlRequestHeaders) preflight.request.push(['Access-Control-Request-Headers', f.accessControlRequestHeaders]);
     preflight.response =
       pre.kind === 'allowed'
         ? { status: pre.status, headers: pre.headers, rule: pre.rule, evaluations: pre.evaluations, summary: describeDecision(pre) }
@@ -248,39 +239,26 @@ export function explainRequest(config: CorsConfiguration, req: ExplainRequest): 
             summary: describeDecision(pre),
           };
   }
-  const act = decideActual({ method: req.method, origin: req.origin, bucketExists: true, config, key: req.key });
-
-  // One step, the same shape as fixtures/scenarios/*.json: the matrix's oracle decides.
-  const scenario: Scenario = {
-    id: 'explain',
-    description: 'corsproof explain',
-    object: { key: req.key, contentType: 'application/octet-stream', body: '' },
-    preflight: needed ? { method: req.method, ...(acrh ? { headers: acrh } : {}) } : false,
-    steps: [{ kind: 'fetch', method: req.method, headers: req.headers, credentials: req.credentials ? 'include' : 'same-origin' }],
-  };
-  const prediction = predict(config, scenario, req.origin, target);
+  const act = ev.actual.decision;
 
   const engines = {} as Record<EngineName, EngineVerdict>;
   for (const engine of ENGINE_NAMES) {
-    if (prediction.verdict !== 'blocked' || prediction.reason === undefined) {
+    const block = ev.block;
+    if (block === undefined) {
       engines[engine] = { verdict: prediction.verdict };
       continue;
     }
-    const at = prediction.at ?? 'response';
-    const e = expectationFor({ verdict: 'blocked', reason: prediction.reason }, engine, at);
-    const reason = e.verdict === 'blocked' ? e.reason : prediction.reason;
-    const seen: HeaderList = at === 'preflight' ? (pre?.kind === 'allowed' ? pre.headers : []) : act.headers;
-    const allowHeaders = (headerValue(seen, 'Access-Control-Allow-Headers') ?? '').split(',').map((x) => x.trim().toLowerCase());
+    const e = expectationFor({ verdict: 'blocked', reason: block.reason }, engine, block.at);
+    const reason = e.verdict === 'blocked' ? e.reason : block.reason;
     const text = engineMessage(engine, reason, {
       url: req.url,
       origin: req.origin,
-      method: req.method,
-      at,
-      // The actual response's status is the S3 operation's; assume the object exists.
-      status: at === 'preflight' ? (pre?.status ?? 200) : 200,
-      header: unsafe.find((n) => !allowHeaders.includes(n)) ?? unsafe[0] ?? '',
-      allowOrigin: headerValue(seen, 'Access-Control-Allow-Origin') ?? '',
-      allowCredentials: headerValue(seen, 'Access-Control-Allow-Credentials') ?? '',
+      method: request.method,
+      at: block.at,
+      status: block.at === 'preflight' ? (pre?.status ?? 200) : s3Status(request.method, req.key),
+      ...(block.header !== undefined ? { header: block.header } : {}),
+      allowOrigin: headerValue(block.headers, 'Access-Control-Allow-Origin') ?? '',
+      allowCredentials: headerValue(block.headers, 'Access-Control-Allow-Credentials') ?? '',
     });
     engines[engine] = {
       verdict: 'blocked',
@@ -292,12 +270,13 @@ export function explainRequest(config: CorsConfiguration, req: ExplainRequest): 
     };
   }
 
-  const firstRule = needed ? (pre?.kind === 'allowed' ? pre.rule : undefined) : act.rule;
+  const firstRule = pre ? (pre.kind === 'allowed' ? pre.rule : undefined) : act.rule;
   return {
     request: req,
     preflight,
     actual: {
-      sent: !(prediction.verdict === 'blocked' && prediction.at === 'preflight'),
+      sent: ev.actual.sent,
+      origin: ev.actual.origin,
       headers: act.headers,
       ...(act.rule ? { rule: act.rule } : {}),
       reason: act.reason,
@@ -308,6 +287,17 @@ export function explainRequest(config: CorsConfiguration, req: ExplainRequest): 
     prediction: { ...prediction, ...(prediction.reason ? { reasonText: REASON_TEXT[prediction.reason] } : {}) },
     engines,
   };
+}
+
+/**
+ * The status of S3's answer to the actual request, for the engines' "Status code" parts, assuming
+ * the object exists and the page may read it: DeleteObject answers 204, a POST (or any other
+ * method) to an object key 405 MethodNotAllowed (measured: the matrix's post-text in Firefox and
+ * WebKit), GET, HEAD and PUT 200. The bucket root (--key "") is taken as 200.
+ */
+export function s3Status(method: string, key: string): number {
+  if (key === '' || method === 'GET' || method === 'HEAD' || method === 'PUT') return 200;
+  return method === 'DELETE' ? 204 : 405;
 }
 
 // ---- Text output --------------------------------------------------------------------------------
@@ -372,8 +362,10 @@ export function formatExplainText(x: Explanation, total: number): string {
         : `  (Sent directly, ${r.method} ${path} would match no rule either.)`,
     );
   } else {
-    out.push(`Actual request: ${r.method} ${path} with Origin: ${r.origin}`);
-    if (!p.needed) {
+    out.push(`Actual request: ${r.method} ${path} ${a.origin ? `with Origin: ${r.origin}` : 'without Origin (a same-origin GET or HEAD carries none)'}`);
+    if (a.reason === 'no-origin') {
+      out.push('S3 evaluates no rule: a request without Origin is not a CORS request to it.');
+    } else if (!p.needed) {
       out.push('S3 evaluates it against each rule in order:');
       out.push(...evaluationLines(a.evaluations, false, total, a.rule));
     }

@@ -88,8 +88,14 @@ export class LoopbackProxy {
       up.pipe(res);
     });
     upstream.on('error', (e) => {
+      if (res.writableEnded) return;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`corsproof proxy: ${e.message}`);
+    });
+    // The browser gave up on the request (a case aborted at its timeout): so does the proxy, as a
+    // direct connection would, instead of leaving the upstream request open.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, firefox, webkit } from '@playwright/test';
-import { launchPlaywright } from './playwright.js';
+import { startPlaywright } from './playwright.js';
 import { chooseEngine, INSTALL_HINT, type Probe, type SelectionEnv } from './select.js';
-import type { EngineChoice, EngineName, EngineSession, LaunchContext } from './types.js';
-import { launchMiniBrowser } from './webkitgtk.js';
+import type { EngineChoice, EngineName, EngineSession, EngineStart, LaunchContext, PageContext, StartContext } from './types.js';
+import { startMiniBrowser } from './webkitgtk.js';
 
 export * from './types.js';
 export { chooseEngine } from './select.js';
@@ -28,15 +28,30 @@ export function resolveEngine(engine: EngineName, env: SelectionEnv = process.en
   return s.choice;
 }
 
-/** Launches the chosen build; a failure says what was tried and what to install. */
-export async function launchEngine(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
+const couldNotStart = (choice: EngineChoice, e: unknown) =>
+  new Error(
+    `${choice.engine}: could not start ${choice.product} (${choice.source}, ${choice.path}) via ${choice.driver}: ${e instanceof Error ? e.message : String(e)}\n` +
+      `To get a working ${choice.engine}, install ${INSTALL_HINT[choice.engine]}.`,
+  );
+
+/**
+ * Launches the chosen build without opening its harness page yet (that needs the site server);
+ * a failure, now or at `open`, says what was tried and what to install.
+ */
+export async function startEngine(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
+  let started: EngineStart;
   try {
-    return choice.driver === 'minibrowser' ? await launchMiniBrowser(choice, ctx) : await launchPlaywright(choice, ctx);
+    started = choice.driver === 'minibrowser' ? await startMiniBrowser(choice, ctx) : await startPlaywright(choice, ctx);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(
-      `${choice.engine}: could not start ${choice.product} (${choice.source}, ${choice.path}) via ${choice.driver}: ${msg}\n` +
-        `To get a working ${choice.engine}, install ${INSTALL_HINT[choice.engine]}.`,
-    );
+    throw couldNotStart(choice, e);
   }
+  return {
+    open: (page: PageContext) => started.open(page).catch((e: unknown) => Promise.reject(couldNotStart(choice, e))),
+    abort: () => started.abort(),
+  };
+}
+
+/** Launches the chosen build and opens its harness page. */
+export async function launchEngine(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
+  return (await startEngine(choice, ctx)).open(ctx);
 }

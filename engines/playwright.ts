@@ -19,10 +19,13 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
-  type LaunchContext,
+  type EngineStart,
+  type StartContext,
   type NetworkEvent,
   type PageResult,
   type VisitRun,
+  pageBound,
+  PageStuck,
 } from './types.js';
 
 /**
@@ -66,6 +69,8 @@ export function launchOptionsFor(
 
 type Stamped<T> = T & { seq: number };
 
+const waitReady = (page: Page) => page.waitForFunction(() => (window as unknown as { corsproof?: { ready: boolean } }).corsproof?.ready === true);
+
 /**
  * Everything the engine reports about a page, as corsproof's evidence types: console lines, page
  * errors (Firefox over BiDi reports CORS failures there), and network events with all headers
@@ -97,6 +102,7 @@ class PlaywrightSession implements EngineSession {
     readonly build: EngineBuild,
     private readonly browser: Browser,
     private readonly page: Page,
+    private readonly harnessUrl: string,
     private readonly proxy?: LoopbackProxy,
   ) {
     observe(page, (m) => this.push(m), (url, done) => this.pushNet(url, done));
@@ -129,26 +135,64 @@ class PlaywrightSession implements EngineSession {
   }
 
   async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
-    const result = (await this.page.evaluate(
-      // The runner is the page's own script (servers/site/public/runner.js).
-      (s) => (window as unknown as { corsproof: { run(x: unknown): Promise<unknown> } }).corsproof.run(s),
-      spec as unknown,
-      { timeout: timeoutMs } as never,
-    )) as PageResult;
-    const endText = MARK_END + spec.caseId;
-    if (!(await this.waitForMessage((m) => m.text === endText, 5_000))) {
-      throw new Error(`the engine never reported the console line "${endText}"`);
+    return (await this.runBatch([spec], timeoutMs))[0]!;
+  }
+
+  async runBatch(specs: readonly CaseSpec[], caseTimeoutMs: number): Promise<CaseRun[]> {
+    if (specs.length === 0) return [];
+    // The page enforces each case's timeout itself; this bound only catches a page that stopped
+    // answering altogether (a script stuck in a loop, a crashed renderer).
+    const bound = pageBound(specs.length, caseTimeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PageStuck(bound)), bound);
+    });
+    let results: PageResult[];
+    try {
+      results = await Promise.race([
+        this.page.evaluate(
+          // The runner is the page's own script (servers/site/public/runner.js).
+          ([s, t]) => (window as unknown as { corsproof: { runBatch(x: unknown, t: number): Promise<PageResult[]> } }).corsproof.runBatch(s, t),
+          [specs, caseTimeoutMs] as const,
+        ),
+        stuck,
+      ]);
+    } catch (e) {
+      const running = specs.find((s) => this.messages.some((m) => m.text === MARK_BEGIN + s.caseId) && !this.messages.some((m) => m.text === MARK_END + s.caseId));
+      this.messages = [];
+      this.network = [];
+      await this.reload().catch(() => {});
+      throw new Error(
+        `${e instanceof PageStuck ? e.message : `the harness page failed: ${(e as Error).message}`}` +
+          (running ? ` while case ${running.caseId} was running` : '') +
+          `; the page was reloaded for the next cases`,
+      );
+    } finally {
+      clearTimeout(timer);
     }
-    const begin = this.messages.find((m) => m.text === MARK_BEGIN + spec.caseId)?.seq ?? 0;
-    const end = this.messages.find((m) => m.text === endText)!.seq;
-    const messages = this.messages
-      .filter((m) => m.seq > begin && m.seq < end)
-      .map(({ seq: _seq, ...m }) => m);
-    const network = await Promise.all(this.network.filter((n) => n.url.includes(spec.caseId)).map((n) => n.done));
-    // Forget what this case produced so the buffers do not grow over a worker's lifetime.
-    this.messages = this.messages.filter((m) => m.seq > end);
-    this.network = this.network.filter((n) => !n.url.includes(spec.caseId));
-    return { result, messages, network };
+    const lastEnd = MARK_END + specs[specs.length - 1]!.caseId;
+    if (!(await this.waitForMessage((m) => m.text === lastEnd, 5_000))) {
+      throw new Error(`the engine never reported the console line "${lastEnd}"`);
+    }
+    const runs: CaseRun[] = [];
+    for (const [i, spec] of specs.entries()) {
+      const begin = this.messages.find((m) => m.text === MARK_BEGIN + spec.caseId)?.seq ?? 0;
+      const end = this.messages.find((m) => m.text === MARK_END + spec.caseId)?.seq ?? Infinity;
+      const messages = this.messages.filter((m) => m.seq > begin && m.seq < end).map(({ seq: _seq, ...m }) => m);
+      const mine = this.network.filter((n) => n.url.includes(spec.caseId));
+      runs.push({ result: results[i]!, messages, network: await Promise.all(mine.map((n) => n.done)) });
+    }
+    // Forget what these cases produced so the buffers do not grow over a worker's lifetime.
+    const endSeq = this.messages.find((m) => m.text === lastEnd)!.seq;
+    this.messages = this.messages.filter((m) => m.seq > endSeq);
+    this.network = this.network.filter((n) => !specs.some((s) => n.url.includes(s.caseId)));
+    return runs;
+  }
+
+  /** Loads the harness page afresh (after a page that stopped answering). */
+  private async reload(): Promise<void> {
+    await this.page.goto(this.harnessUrl);
+    await waitReady(this.page);
   }
 
   async visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun> {
@@ -203,24 +247,40 @@ function pageErrorText(e: Error): string {
   return `${e.name}: ${e.message}`;
 }
 
-export async function launchPlaywright(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
+export async function startPlaywright(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const type = TYPES[choice.engine];
   const proxy = choice.engine === 'webkit' && ctx.hosts.length ? new LoopbackProxy(ctx.hosts) : undefined;
   const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start())).catch(async (e: unknown) => {
     await proxy?.close();
     throw e;
   });
-  try {
-    const build: EngineBuild = { ...choice, version: browser.version() };
-    const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
-    const page = await context.newPage();
-    const session = new PlaywrightSession(build, browser, page, proxy);
-    await page.goto(ctx.pageOrigin + HARNESS_PATH);
-    await page.waitForFunction(() => (window as unknown as { corsproof?: { ready: boolean } }).corsproof?.ready === true);
-    return session;
-  } catch (e) {
+  let state: 'started' | 'opened' | 'aborted' = 'started';
+  const end = async () => {
     await browser.close().catch(() => {});
     await proxy?.close();
-    throw e;
-  }
+  };
+  return {
+    async open({ pageOrigin }) {
+      if (state !== 'started') throw new Error(`this ${choice.engine} was already ${state}`);
+      state = 'opened';
+      try {
+        const build: EngineBuild = { ...choice, version: browser.version() };
+        const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
+        const page = await context.newPage();
+        const harnessUrl = pageOrigin + HARNESS_PATH;
+        const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
+        await page.goto(harnessUrl);
+        await waitReady(page);
+        return session;
+      } catch (e) {
+        await end();
+        throw e;
+      }
+    },
+    async abort() {
+      if (state !== 'started') return;
+      state = 'aborted';
+      await end();
+    },
+  };
 }

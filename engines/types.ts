@@ -83,6 +83,8 @@ export interface StepOutcome {
   inserted?: string;
   errorName?: string;
   errorMessage?: string;
+  /** The case ran out of time while this step was pending (settled: 'harness-error'). */
+  timedOut?: boolean;
   durationMs: number;
   /** flow steps: every request the flow's client made, as the page saw it. */
   requests?: import('../servers/site/sdk/contract.js').FlowRequestRecord[];
@@ -149,6 +151,14 @@ export interface EngineSession {
   /** Runs one case in the engine's harness page and collects what the engine said meanwhile. */
   run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun>;
   /**
+   * Runs several cases in one round trip to the page, one after the other (never overlapping), and
+   * returns each case's own run: the engine's messages between that case's markers, the network
+   * events of its URLs. A case that does not finish within `caseTimeoutMs` is aborted in the page
+   * and reported as a `harness-error` step with `timedOut` (naming what it waited for); the cases
+   * after it still run. Rejects only when the page itself stops answering.
+   */
+  runBatch(specs: readonly CaseSpec[], caseTimeoutMs: number): Promise<CaseRun[]>;
+  /**
    * Start/stop a Playwright trace chunk around a case (stop without a path discards it); undefined
    * where the driver has no traces.
    */
@@ -156,16 +166,45 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
-/** Where the engine's harness page lives and which test host names must resolve to loopback. */
-export interface LaunchContext {
-  /** The site server (its remote-control channel drives engines without a script channel). */
-  site: import('../servers/site/index.js').SiteServer;
-  /** Origin the harness page is loaded from, e.g. http://www.example.test:PORT. */
-  pageOrigin: string;
+/** What an engine needs to know before any server runs. */
+export interface StartContext {
   /** Host names the engine must resolve to 127.0.0.1 (engines/host-map.ts). */
   hosts: readonly string[];
   /** Accept the run's self-made test certificates (in this browser only). */
   ignoreTlsErrors?: boolean;
+}
+
+/** Where the engine's harness page lives. */
+export interface PageContext {
+  /** The site server (its remote-control channel drives engines without a script channel). */
+  site: import('../servers/site/index.js').SiteServer;
+  /** Origin the harness page is loaded from, e.g. http://www.example.test:PORT. */
+  pageOrigin: string;
+}
+
+export type LaunchContext = StartContext & PageContext;
+
+/**
+ * A launched engine whose harness page is not open yet: launching (a browser process, Xvfb) needs
+ * no server, so it runs while the servers start; `open` then loads the harness page and hands the
+ * engine over to the session. `abort` ends an engine that was never opened (no-op otherwise).
+ */
+export interface EngineStart {
+  open(page: PageContext): Promise<EngineSession>;
+  abort(): Promise<void>;
+}
+
+/**
+ * How long a batch may take before the page counts as stuck: each case's own timeout (the page
+ * enforces it) plus its wind-down, plus slack for the round trip.
+ */
+export const pageBound = (cases: number, caseTimeoutMs: number) => cases * (caseTimeoutMs + 1_500) + 5_000;
+
+export class PageStuck extends Error {
+  constructor(readonly afterMs: number) {
+    super(`the harness page did not answer within ${afterMs} ms`);
+    this.name = 'PageStuck';
+  }
 }
 
 export const MARK_BEGIN = 'corsproof:case-begin:';

@@ -29,9 +29,11 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
-  type LaunchContext,
+  type EngineStart,
+  type StartContext,
   type PageResult,
   type VisitRun,
+  pageBound,
 } from './types.js';
 import { screenshotDisplay } from './xwd.js';
 import { writeFileSync } from 'node:fs';
@@ -153,9 +155,27 @@ class MiniBrowserSession implements EngineSession {
     "the bucket server's record is the network evidence.";
 
   async run(spec: CaseSpec, timeoutMs: number): Promise<CaseRun> {
-    if (this.exited) throw new Error(`${this.exited}; cannot run case ${spec.caseId}`);
-    const result = (await this.session.run(spec, timeoutMs)) as PageResult;
-    return { result, messages: await this.takeCaseLines(spec.caseId), networkNote: MiniBrowserSession.NETWORK_NOTE };
+    return (await this.runBatch([spec], timeoutMs))[0]!;
+  }
+
+  async runBatch(specs: readonly CaseSpec[], caseTimeoutMs: number): Promise<CaseRun[]> {
+    if (specs.length === 0) return [];
+    if (this.exited) throw new Error(`${this.exited}; cannot run case ${specs[0]!.caseId}`);
+    // One command over the control channel for the whole batch; the page enforces each case's
+    // timeout itself, the channel's bound only catches a page that stopped answering.
+    const bound = pageBound(specs.length, caseTimeoutMs);
+    let results: PageResult[];
+    try {
+      results = ((await this.session.batch(specs, caseTimeoutMs, bound)) as { batch: PageResult[] }).batch;
+    } catch (e) {
+      const running = specs.find((s) => this.lines.some((m) => m.text === MARK_BEGIN + s.caseId) && !this.lines.some((m) => m.text === MARK_END + s.caseId));
+      throw new Error(`${(e as Error).message}${running ? ` while case ${running.caseId} was running` : ''}${this.exited ? ` (${this.exited})` : ''}`);
+    }
+    const runs: CaseRun[] = [];
+    for (const [i, spec] of specs.entries()) {
+      runs.push({ result: results[i]!, messages: await this.takeCaseLines(spec.caseId), networkNote: MiniBrowserSession.NETWORK_NOTE });
+    }
+    return runs;
   }
 
   async visit(url: string, opts: { caseId: string; timeoutMs: number; screenshotPath?: string }): Promise<VisitRun> {
@@ -182,56 +202,77 @@ class MiniBrowserSession implements EngineSession {
   }
 }
 
-export async function launchMiniBrowser(choice: EngineChoice, ctx: LaunchContext): Promise<EngineSession> {
-  const { site } = ctx;
+export async function startMiniBrowser(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const group = new ProcessGroup();
   // WebKitGTK has no host-resolver switch: test host names reach loopback through this proxy.
   const proxy = new LoopbackProxy(ctx.hosts);
-  try {
-    const proxyUrl = await proxy.start();
-    const display = await startXvfb(group);
-    const version = await webkitGtkVersion(choice.path, display);
-    const build: EngineBuild = { ...choice, version };
-    const sessionId = randomUUID();
-    const session = site.control.open(sessionId);
-    const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
-    const url = `${ctx.pageOrigin}${HARNESS_PATH}?session=${sessionId}`;
-    const browser = group.spawn(
-      choice.path,
-      // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
-      // XDG profile per session gives the same isolation.
-      [
-        '--enable-write-console-messages-to-stdout=true',
-        `--proxy=${proxyUrl}`,
-        // Test certificates (made at run time for test host names) are accepted by this browser
-        // only; nothing machine-wide trusts them.
-        ...(ctx.ignoreTlsErrors ? ['--ignore-tls-errors'] : []),
-        url,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          DISPLAY: display,
-          GDK_BACKEND: 'x11',
-          NO_AT_BRIDGE: '1',
-          // WebKitGTK's bubblewrap sandbox cannot start inside containers run as root.
-          WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1',
-          XDG_CACHE_HOME: join(profileDir, 'cache'),
-          XDG_DATA_HOME: join(profileDir, 'data'),
-          XDG_CONFIG_HOME: join(profileDir, 'config'),
-        },
-      },
-    );
-    const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy, display, url);
-    const spawnError = new Promise<never>((_, reject) =>
-      browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
-    );
-    await Promise.race([session.waitConnected(30_000), spawnError]);
-    return s;
-  } catch (e) {
+  const end = async () => {
     await group.stopAll();
     await proxy.close();
+  };
+  let proxyUrl: string;
+  let display: string;
+  let build: EngineBuild;
+  try {
+    proxyUrl = await proxy.start();
+    display = await startXvfb(group);
+    build = { ...choice, version: await webkitGtkVersion(choice.path, display) };
+  } catch (e) {
+    await end();
     throw e;
   }
+  let state: 'started' | 'opened' | 'aborted' = 'started';
+  return {
+    async open({ site, pageOrigin }) {
+      if (state !== 'started') throw new Error(`this MiniBrowser was already ${state}`);
+      state = 'opened';
+      try {
+        const sessionId = randomUUID();
+        const session = site.control.open(sessionId);
+        const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
+        const url = `${pageOrigin}${HARNESS_PATH}?session=${sessionId}`;
+        const browser = group.spawn(
+          choice.path,
+          // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
+          // XDG profile per session gives the same isolation.
+          [
+            '--enable-write-console-messages-to-stdout=true',
+            `--proxy=${proxyUrl}`,
+            // Test certificates (made at run time for test host names) are accepted by this browser
+            // only; nothing machine-wide trusts them.
+            ...(ctx.ignoreTlsErrors ? ['--ignore-tls-errors'] : []),
+            url,
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: {
+              ...process.env,
+              DISPLAY: display,
+              GDK_BACKEND: 'x11',
+              NO_AT_BRIDGE: '1',
+              // WebKitGTK's bubblewrap sandbox cannot start inside containers run as root.
+              WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1',
+              XDG_CACHE_HOME: join(profileDir, 'cache'),
+              XDG_DATA_HOME: join(profileDir, 'data'),
+              XDG_CONFIG_HOME: join(profileDir, 'config'),
+            },
+          },
+        );
+        const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy, display, url);
+        const spawnError = new Promise<never>((_, reject) =>
+          browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
+        );
+        await Promise.race([session.waitConnected(30_000), spawnError]);
+        return s;
+      } catch (e) {
+        await end();
+        throw e;
+      }
+    },
+    async abort() {
+      if (state !== 'started') return;
+      state = 'aborted';
+      await end();
+    },
+  };
 }

@@ -1,27 +1,23 @@
 /**
- * The generic case runner: one fixture configuration × one scenario × one engine.
+ * The generic case runner: fixture configuration × scenario × engine.
  *
  * Each case gets its own bucket (so configurations never leak between cases) and a unique
- * `corsproof-case` id on every URL (so engines' preflight caches never leak either), runs the
- * scenario's requests in the engine's page, and gathers the evidence: what page JavaScript saw, the
- * engine's own messages, the browser's network events, and the bucket server's record of every
- * exchange, preflights included. It also computes what the oracle predicts for the case.
+ * `corsproof-case` id on every URL (so engines' preflight caches never leak either). Cases are
+ * prepared, then run in the engine's page several at a time — one round trip for a whole batch, the
+ * cases one after the other inside the page, each bracketed by its own markers — and each case's
+ * evidence is gathered on its own: what page JavaScript saw, the engine's own messages, the
+ * browser's network events, and the bucket server's record of every exchange, preflights included.
+ *
+ * The runner measures; what a case is expected to do is harness/expectation.ts's business.
  */
 import type { Exchange, ExchangeLog } from '../servers/exchange-log.js';
 import type { BucketTarget } from './target.js';
 import type { CaseRun, CaseSpec, EngineSession, Step } from '../engines/types.js';
 import { classify, type Classification } from './reasons.js';
-import {
-  expectationFor,
-  fillPlaceholders,
-  fixtureExpectationIn,
-  objectBody,
-  type CorsFixture,
-  type Expectation,
-  type Scenario,
-} from './data.js';
+import { objectBody, type CorsFixture, type Scenario } from './data.js';
 import type { Origins } from './origins.js';
-import { predict, type Prediction, type Verdict } from './oracle.js';
+import type { Prediction, Verdict } from './oracle.js';
+import { caseExpectation, fixtureConfiguration, type EngineExpectation } from './expectation.js';
 import { flowObservedAt, flowObservedVerdict, prepareFlowStep } from './flows.js';
 
 export interface CaseContext {
@@ -42,19 +38,29 @@ export interface CaseEvidence {
   /** The configuration the bucket had, placeholders filled (null = none). */
   cors: unknown;
   /** The fixture's hand-written expectation for this engine (engine differences applied). */
-  expected: Expectation & { why?: string };
+  expected: EngineExpectation;
   /** What the oracle computes from the S3 engine and the Fetch standard. */
   oracle: Prediction;
   observed: Verdict;
   /** Where the block happened, read from the server's record (an unanswered preflight stops the request). */
   observedAt?: 'preflight' | 'response';
   classification?: Classification;
+  /** Steps the harness could not run (a case that ran out of time names what it waited for). */
+  harnessErrors: string[];
   run: CaseRun;
   /** The bucket server's record of this case, in arrival order (empty for a remote target). */
   exchanges: Exchange[];
   /** False against a remote endpoint: there is no server record, only the engines' evidence. */
   serverRecord: boolean;
   target: string;
+}
+
+export interface CaseRequest {
+  fixture: CorsFixture;
+  scenario: Scenario;
+  caseId: string;
+  /** Where the bucket is addressed (default BUCKET_ORIGIN). */
+  targetOrigin?: string;
 }
 
 /** The verdict page JavaScript experienced. */
@@ -68,24 +74,23 @@ export function observedVerdict(run: CaseRun, scenario: Scenario): Verdict {
   return 'allowed';
 }
 
-export async function runCorsCase(
-  ctx: CaseContext,
-  fixture: CorsFixture,
-  scenario: Scenario,
-  opts: { caseId: string; timeoutMs: number; /** Where the bucket is addressed (default BUCKET_ORIGIN). */ targetOrigin?: string },
-): Promise<CaseEvidence> {
-  const engineName = ctx.engine.build.engine;
-  const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, ctx.origins) };
-  const target = opts.targetOrigin ?? ctx.origins.BUCKET_ORIGIN;
-  const oracle = predict(cors, scenario, ctx.origins.SITE_ORIGIN, new URL(target).origin, engineName);
-  const expected = expectationFor(fixtureExpectationIn(fixture, scenario.id, engineName), engineName, oracle.at);
+interface Prepared {
+  req: CaseRequest;
+  spec: CaseSpec;
+  bucketName: string;
+  objectUrl: string;
+}
+
+async function prepare(ctx: CaseContext, req: CaseRequest): Promise<Prepared> {
+  const { fixture, scenario, caseId } = req;
+  const cors = fixtureConfiguration(fixture, ctx.origins);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
   const { bucket: bucketName, url: objectUrl, urlFor, access } = await ctx.target.prepare(
-    opts.caseId,
+    caseId,
     cors,
     { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
     ctx.origins.SITE_ORIGIN,
-    opts.targetOrigin,
+    req.targetOrigin,
   );
   const steps: Step[] = [];
   for (const s of scenario.steps) {
@@ -96,36 +101,86 @@ export async function runCorsCase(
     const method = s.kind === 'img' ? 'GET' : (s.method ?? 'GET').toUpperCase();
     steps.push({ ...s, url: urlFor ? await urlFor(method) : objectUrl } as Step);
   }
-  const spec: CaseSpec = { caseId: opts.caseId, steps };
-  try {
-    const run = await ctx.engine.run(spec, opts.timeoutMs);
-    const exchanges = ctx.target.serverRecord ? ctx.log.forCase(opts.caseId) : [];
-    const observed = observedVerdict(run, scenario);
-    const classification = classify(engineName, run.messages);
-    // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
-    // actual request followed.
-    const last = exchanges[exchanges.length - 1];
-    const flowAt = run.result.steps[0]?.failedRequest ? flowObservedAt(run.result.steps[0], exchanges) : undefined;
-    const stoppedAtPreflight = flowAt ? flowAt === 'preflight' : last?.method === 'OPTIONS';
-    return {
-      caseId: opts.caseId,
-      fixture: fixture.id,
-      scenario: scenario.id,
-      engine: engineName,
-      bucketName,
-      objectUrl,
-      cors: cors ?? null,
-      expected,
-      oracle,
-      observed,
-      ...(observed === 'blocked' && ctx.target.serverRecord ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
-      ...(classification ? { classification } : {}),
-      run,
-      exchanges,
-      serverRecord: ctx.target.serverRecord,
-      target: ctx.target.describe(),
-    };
-  } finally {
-    await ctx.target.finish(opts.caseId);
+  return { req, spec: { caseId, steps }, bucketName, objectUrl };
+}
+
+function evidenceOf(ctx: CaseContext, p: Prepared, run: CaseRun): CaseEvidence {
+  const { fixture, scenario, caseId, targetOrigin } = p.req;
+  const engineName = ctx.engine.build.engine;
+  const expectation = caseExpectation(fixture, scenario, ctx.origins, targetOrigin);
+  const exchanges = ctx.target.serverRecord ? ctx.log.forCase(caseId) : [];
+  const observed = observedVerdict(run, scenario);
+  const classification = classify(engineName, run.messages);
+  // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
+  // actual request followed.
+  const last = exchanges[exchanges.length - 1];
+  // A flow says which of its requests failed: stopped at the preflight when that one never arrived.
+  const flowAt = run.result.steps[0]?.failedRequest ? flowObservedAt(run.result.steps[0], exchanges) : undefined;
+  const stoppedAtPreflight = flowAt ? flowAt === 'preflight' : last?.method === 'OPTIONS';
+  const harnessErrors = run.result.steps.filter((s) => s.settled === 'harness-error').map((s) => `${s.errorName}: ${s.errorMessage}`);
+  return {
+    caseId,
+    fixture: fixture.id,
+    scenario: scenario.id,
+    engine: engineName,
+    bucketName: p.bucketName,
+    objectUrl: p.objectUrl,
+    cors: fixtureConfiguration(fixture, ctx.origins) ?? null,
+    expected: expectation.engines[engineName],
+    // The oracle as it applies to this engine (exchange counts differ where engines behave differently).
+    oracle: expectation.oracles[engineName],
+    observed,
+    ...(observed === 'blocked' && ctx.target.serverRecord ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
+    ...(classification ? { classification } : {}),
+    harnessErrors,
+    run,
+    exchanges,
+    serverRecord: ctx.target.serverRecord,
+    target: ctx.target.describe(),
+  };
+}
+
+/**
+ * Runs the cases in one round trip to the engine's page and returns each case's evidence, in
+ * order. A case that runs out of time is reported in its evidence (`harnessErrors`); the others
+ * are unaffected.
+ */
+export async function runCases(ctx: CaseContext, requests: readonly CaseRequest[], caseTimeoutMs: number): Promise<CaseEvidence[]> {
+  if (ctx.target.kind === 'remote') {
+    // A remote bucket holds one configuration at a time: a batch never spans two fixtures there.
+    const out: CaseEvidence[] = [];
+    for (let i = 0; i < requests.length; ) {
+      let j = i;
+      while (j < requests.length && requests[j]!.fixture === requests[i]!.fixture) j++;
+      out.push(...(await runBatchOf(ctx, requests.slice(i, j), caseTimeoutMs)));
+      i = j;
+    }
+    return out;
   }
+  return runBatchOf(ctx, requests, caseTimeoutMs);
+}
+
+async function runBatchOf(ctx: CaseContext, requests: readonly CaseRequest[], caseTimeoutMs: number): Promise<CaseEvidence[]> {
+  const prepared: Prepared[] = [];
+  try {
+    for (const r of requests) prepared.push(await prepare(ctx, r));
+    const runs = await ctx.engine.runBatch(
+      prepared.map((p) => p.spec),
+      caseTimeoutMs,
+    );
+    return prepared.map((p, i) => evidenceOf(ctx, p, runs[i]!));
+  } finally {
+    for (const p of prepared) await ctx.target.finish(p.req.caseId);
+  }
+}
+
+/** One case on its own (one round trip). */
+export async function runCorsCase(
+  ctx: CaseContext,
+  fixture: CorsFixture,
+  scenario: Scenario,
+  opts: { caseId: string; timeoutMs: number; targetOrigin?: string },
+): Promise<CaseEvidence> {
+  const [e] = await runCases(ctx, [{ fixture, scenario, caseId: opts.caseId, ...(opts.targetOrigin ? { targetOrigin: opts.targetOrigin } : {}) }], opts.timeoutMs);
+  return e!;
 }

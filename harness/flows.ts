@@ -20,7 +20,8 @@ import { z } from 'zod';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { decideActual, decidePreflight, type CorsConfiguration, type HeaderList, type PreflightDecision } from '../servers/s3/cors/index.js';
+import type { CorsConfiguration, PreflightDecision } from '../servers/s3/cors/index.js';
+import { evaluate, unsafeRequestHeaders, type CorsRequest, type PreflightCacheEntry, type RequestEvaluation } from './oracle.js';
 import type { FlowId, FlowStep } from '../servers/site/sdk/contract.js';
 import { FLOW_IDS } from '../servers/site/sdk/contract.js';
 import type { EngineName, StepOutcome } from '../engines/types.js';
@@ -135,9 +136,6 @@ export function attemptsOnRefusal(flow: FlowDescription, engine: EngineName | un
 // ---------------------------------------------------------------------------------------------
 // The oracle's walk through a flow
 
-/** Fetch: CORS-safelisted response-header names; everything else needs Access-Control-Expose-Headers. */
-export const SAFELISTED_RESPONSE = ['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma'];
-
 export interface FlowBlock {
   reason: ReasonId;
   at: 'preflight' | 'response';
@@ -175,19 +173,16 @@ export interface FlowPrediction {
   secondary: FlowBlock[];
 }
 
-type Unsafe = (headers: Record<string, string>) => string[];
-type CorsCheck = (h: HeaderList, origin: string, credentials: boolean) => ReasonId | undefined;
-
-const get = (h: HeaderList, name: string) => h.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'POST']);
+/** The request a flow's client makes, as Fetch sees it (never credentialed: the SDK's fetch uses the default). */
+export function flowCorsRequest(r: FlowRequest): CorsRequest {
+  return { mode: 'cors', method: r.method, credentials: false, unsafe: unsafeRequestHeaders(r.headers) };
+}
 
 /** Why S3 refused a preflight, in user terms (which header / method / origin no rule allows). */
 export function preflightRefusalWhy(flow: FlowDescription, req: FlowRequest, d: Extract<PreflightDecision, { kind: 'refused' }>, unsafe: string[]): string {
   const name = requestName(req);
   if (d.reason === 'no-config') return `the bucket has no CORS configuration, so S3 refuses ${name}'s preflight`;
-  const evals = d.evaluations;
-  const originOk = evals.filter((e) => e.origin);
+  const originOk = d.evaluations.filter((e) => e.origin);
   if (originOk.length === 0) return `no CORS rule allows the page's origin, so S3 refuses ${name}'s preflight`;
   const methodOk = originOk.filter((e) => e.method);
   if (methodOk.length === 0) return `${req.method} is not in AllowedMethods for the page's origin, so S3 refuses ${name}'s preflight`;
@@ -197,89 +192,65 @@ export function preflightRefusalWhy(flow: FlowDescription, req: FlowRequest, d: 
   return `${described.join(', ')} ${verb} not in AllowedHeaders, so S3 refuses ${name}'s preflight (it asks for ${unsafe.join(', ')})`;
 }
 
+function blockWhy(flow: FlowDescription, r: FlowRequest, e: RequestEvaluation): string {
+  const name = requestName(r);
+  const d = e.preflight.sent?.decision;
+  if (e.block!.at === 'preflight' && d?.kind === 'refused') return preflightRefusalWhy(flow, r, d, e.preflight.because.headers);
+  if (e.block!.at === 'preflight') return `${name}'s preflight: ${e.block!.why}`;
+  const effect = r.method === 'GET' || r.method === 'HEAD' ? 'is answered' : 'takes effect';
+  return `${name} reaches S3 and ${effect}, but the answer has no CORS headers for the page's origin (no rule allows ${r.method} from it), so the page sees a network error`;
+}
+
 /**
- * Walks a flow through S3's answers and the Fetch rules. `unsafe` and `corsCheck` are the oracle's
- * own Fetch rules (harness/oracle.ts), so flows and plain steps are judged by the same code.
+ * Walks a flow through S3's answers and the Fetch rules — harness/oracle.ts `evaluate`, request by
+ * request, so flows and plain steps are judged by the same code — with the client's behaviour on
+ * top: the SDK's retries, what it reads from each answer, what it sends after a failure.
  */
-export function simulateFlow(
-  flow: FlowDescription,
-  config: CorsConfiguration | undefined,
-  origin: string,
-  key: string,
-  engine: EngineName | undefined,
-  fetchRules: { unsafe: Unsafe; corsCheck: CorsCheck },
-): FlowPrediction {
+export function simulateFlow(flow: FlowDescription, config: CorsConfiguration | undefined, origin: string, key: string, engine: EngineName | undefined): FlowPrediction {
   const trace: FlowTraceEntry[] = [];
-  // Preflight cache: entries per URL (each request of a flow has its own URL; retries share it).
-  const cache = new Map<string, { methods: string[]; headers: string[] }>();
+  // Preflight-cache entries per URL (each request of a flow has its own URL; retries share it).
+  const cache = new Map<string, PreflightCacheEntry[]>();
   const attempts = attemptsOnRefusal(flow, engine);
   let first: { verdict: 'blocked' | 'hidden'; reason?: ReasonId; at?: 'preflight' | 'response'; why: string } | undefined;
   const secondary: FlowBlock[] = [];
   const succeeded = new Set<string>();
-  /** Requests S3 will refuse because the client lacked a header it could not read. */
+  /** Requests S3 refuses because the client lacked a header it could not read. */
   const refusedBy = new Map<string, string>();
-  let stopAfterGroup = false;
-  let failed = false;
-
-  const urlKey = (r: FlowRequest) => `${r.method} ${r.resource} ${JSON.stringify(r.query)}`;
+  let stop = false;
 
   const send = (r: FlowRequest, cleanup: boolean): FlowTraceEntry => {
     const name = requestName(r);
-    const unsafe = fetchRules.unsafe(r.headers);
-    const needsPreflight = !SAFE_METHODS.has(r.method) || unsafe.length > 0;
-    const entry: FlowTraceEntry = { request: name, method: r.method, attempts: 1, preflights: 0, sent: false, outcome: 'ok', unsafe, cleanup };
-    const facts = { origin, bucketExists: true, ...(config ? { config } : {}), ...(r.resource === 'object' ? { key } : {}) };
+    const url = `${r.method} ${r.resource} ${JSON.stringify(r.query)}`;
+    const entries = cache.get(url) ?? [];
+    cache.set(url, entries);
+    const req = flowCorsRequest(r);
+    const entry: FlowTraceEntry = { request: name, method: r.method, attempts: 0, preflights: 0, sent: false, outcome: 'ok', unsafe: req.unsafe, cleanup };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       entry.attempts = attempt;
-      const block = ((): FlowBlock | undefined => {
-        const cached = cache.get(urlKey(r));
-        const hit = cached && (SAFE_METHODS.has(r.method) || cached.methods.includes(r.method)) && unsafe.every((h) => cached.headers.includes(h));
-        if (needsPreflight && !hit) {
-          entry.preflights++;
-          const p = decidePreflight({ method: 'OPTIONS', accessControlRequestMethod: r.method, ...(unsafe.length ? { accessControlRequestHeaders: unsafe.join(',') } : {}), ...facts });
-          if (p.kind === 'refused') return { reason: 'missing-allow-origin', at: 'preflight', why: preflightRefusalWhy(flow, r, p, unsafe), request: name };
-          const failedCheck = fetchRules.corsCheck(p.headers, origin, false);
-          if (failedCheck) return { reason: failedCheck, at: 'preflight', why: `${name}'s preflight answer fails the CORS check (${failedCheck})`, request: name };
-          const methods = list(get(p.headers, 'Access-Control-Allow-Methods'));
-          const allowHeaders = list(get(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
-          if (!SAFE_METHODS.has(r.method) && !methods.includes(r.method) && !methods.includes('*')) {
-            return { reason: 'method-not-allowed', at: 'preflight', why: `${r.method} is not in Access-Control-Allow-Methods of ${name}'s preflight`, request: name };
-          }
-          const missing = unsafe.find((h) => !allowHeaders.includes(h) && !(allowHeaders.includes('*') && h !== 'authorization'));
-          if (missing) return { reason: 'header-not-allowed', at: 'preflight', why: `${missing} is not in Access-Control-Allow-Headers of ${name}'s preflight`, request: name };
-          const maxAge = get(p.headers, 'Access-Control-Max-Age');
-          if (maxAge === undefined || Number(maxAge) > 0) cache.set(urlKey(r), { methods, headers: allowHeaders });
+      const e = evaluate(config, req, origin, { ...(r.resource === 'object' ? { key } : {}), cache: entries });
+      if (e.preflight.sent) entry.preflights++;
+      if (e.cache) entries.push(e.cache);
+      entry.sent = e.actual.sent;
+      if (e.block) {
+        entry.outcome = 'blocked';
+        entry.block = { reason: e.block.reason, at: e.block.at, why: blockWhy(flow, r, e), request: name };
+        continue; // the SDK retries a request the browser refused (see attemptsOnRefusal)
+      }
+      entry.outcome = 'ok';
+      delete entry.block;
+      const readable = new Set(e.readable ?? []);
+      const hidden = r.reads.filter((x) => !readable.has(x.header));
+      if (hidden.length) {
+        entry.hidden = hidden.map((x) => x.header);
+        entry.outcome = 'hidden';
+        for (const h of hidden) {
+          if (h.ifHidden === 'stop') {
+            stop = true;
+            first ??= { verdict: 'hidden', why: h.reason };
+          } else if (h.refusedBy) refusedBy.set(h.refusedBy, h.reason);
         }
-        entry.sent = true;
-        const a = decideActual({ method: r.method, ...facts });
-        const failedCheck = fetchRules.corsCheck(a.headers, origin, false);
-        if (failedCheck) {
-          return {
-            reason: failedCheck,
-            at: 'response',
-            why: `${name} reaches S3 (and ${r.method === 'GET' || r.method === 'HEAD' ? 'is answered' : 'takes effect'}), but its answer has no CORS headers for the page's origin (no rule allows ${r.method} from it), so the page sees a network error`,
-            request: name,
-          };
-        }
-        const exposed = list(get(a.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
-        const readable = new Set([...SAFELISTED_RESPONSE, ...exposed.filter((x) => x !== '*' && x !== 'set-cookie')]);
-        const wildcard = exposed.includes('*');
-        const hidden = r.reads.filter((x) => !readable.has(x.header) && !(wildcard && x.header !== 'set-cookie'));
-        if (hidden.length) {
-          entry.hidden = hidden.map((x) => x.header);
-          entry.outcome = 'hidden';
-          for (const h of hidden) {
-            if (h.ifHidden === 'stop') {
-              stopAfterGroup = true;
-              first ??= { verdict: 'hidden', why: h.reason };
-            } else if (h.refusedBy) refusedBy.set(h.refusedBy, h.reason);
-          }
-        }
-        return undefined;
-      })();
-      if (!block) break;
-      entry.outcome = 'blocked';
-      entry.block = block;
+      }
+      break;
     }
     if (entry.outcome === 'ok' && refusedBy.has(r.label)) {
       entry.outcome = 'refused-by-s3';
@@ -296,16 +267,15 @@ export function simulateFlow(
 
   const main = flow.requests.filter((r) => !r.onFailureAfter);
   const cleanups = flow.requests.filter((r) => r.onFailureAfter);
+  let failed = false;
   for (let i = 0; i < main.length && !failed; ) {
-    // A group: one request and the ones sent concurrently with it.
+    // A group: one request and the ones the client sends together with it.
     const group = [main[i]!];
     for (i++; i < main.length && main[i]!.concurrent; i++) group.push(main[i]!);
-    const entries = group.map((r) => send(r, false));
-    if (entries.some((e) => e.outcome === 'blocked' || e.outcome === 'refused-by-s3') || stopAfterGroup) failed = true;
+    const sent = group.map((r) => send(r, false));
+    failed = stop || sent.some((e) => e.outcome === 'blocked' || e.outcome === 'refused-by-s3');
   }
-  if (failed) {
-    for (const c of cleanups) if (succeeded.has(c.onFailureAfter!)) send(c, true);
-  }
+  if (failed) for (const c of cleanups) if (succeeded.has(c.onFailureAfter!)) send(c, true);
   const preflights = trace.reduce((n, e) => n + e.preflights, 0);
   const actualRequests = trace.reduce((n, e) => n + (e.sent ? e.attempts : 0), 0);
   if (!first) return { verdict: 'allowed', why: `every request of ${flow.id} passes CORS and the client reads what it needs`, preflights, actualRequests, trace, secondary };

@@ -4,8 +4,10 @@
  *
  * - test-results/cors-matrix.json — machine-readable rows;
  * - test-results/cors-matrix.md — a compact ✅/⛔ table per fixture, ready for a CI job summary;
- * - test-results/cors-matrix.html — the same, self-contained, with each engine's own message; also
- *   copied next to Playwright's HTML report (playwright-report/cors-matrix.html).
+ * - test-results/cors-matrix.html — self-contained, no JavaScript: an overview grid first (every
+ *   fixture × scenario × engine as one coloured cell linking to its details), then the same tables
+ *   as the Markdown with each engine's own message; also copied next to Playwright's HTML report
+ *   (playwright-report/cors-matrix.html).
  *
  * Divergences between engines and disagreements with the expectation are highlighted.
  */
@@ -28,6 +30,8 @@ export interface MatrixRow {
   reasonMerged?: boolean;
   engineMessage?: string;
   preflightSent: boolean;
+  /** False against a remote endpoint: then preflights and actualRequests are 0 because nothing recorded them. */
+  serverRecord: boolean;
   preflights: number;
   actualRequests: number;
   readableHeaders: string[];
@@ -50,6 +54,7 @@ export function rowFromEvidence(e: Evidence, status: MatrixRow['status'], title:
     observed: e.observed,
     ...(e.classification ? { reason: e.classification.reasons, reasonMerged: e.classification.merged, engineMessage: e.classification.message } : {}),
     preflightSent: preflights > 0,
+    serverRecord: e.serverRecord !== false,
     preflights,
     actualRequests: e.exchanges.length - preflights,
     readableHeaders: Object.keys(last?.readableHeaders ?? {}).sort(),
@@ -116,6 +121,75 @@ export function matrixMarkdown(rows: MatrixRow[]): string {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** The anchor of one fixture × scenario × engine cell of the detailed tables (ids are [a-z0-9-]). */
+export function cellId(fixture: string, scenario: string, engine: string): string {
+  const slug = (x: string) => x.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return `m-${slug(fixture)}--${slug(scenario)}--${slug(engine)}`;
+}
+
+/** What one overview cell shows: its class (colour) and the sentence a screen reader and the tooltip give. */
+function overviewCell(r: MatrixRow | undefined, fixture: string, scenario: string, engine: string, divergent: boolean): { cls: string; label: string } {
+  if (!r) return { cls: 'none', label: `${fixture} × ${scenario} in ${engine}: no result (the case did not run)` };
+  const reason = r.observed === 'blocked' ? (r.reason ? ` (${r.reason.join(' or ')})` : ' (no CORS message)') : '';
+  const test = r.status === 'passed' ? '' : `; test ${r.status === 'failed' ? 'FAILED' : r.status}, expected ${r.expected}${r.expectedReason ? ` (${r.expectedReason})` : ''}`;
+  const cls = [r.status === 'passed' ? r.observed : 'failed', ...(divergent ? ['diverges'] : [])].join(' ');
+  return { cls, label: `${fixture} × ${scenario} in ${engine}: ${r.observed}${reason}${test}${divergent ? '; the engines disagree on the verdict' : ''}` };
+}
+
+/**
+ * The overview: one row per fixture, one column group per scenario, one cell per engine inside it,
+ * coloured by the verdict (green allowed, red blocked, amber hidden), dark with a white cross where
+ * the test failed, with an orange frame where the engines disagree; each cell links to its row in
+ * the detailed tables below.
+ */
+export function matrixOverviewHtml(rows: MatrixRow[]): string {
+  const { engines, fixtures } = group(rows);
+  const scenarios = [...new Set(rows.map((r) => r.scenario))].sort();
+  const letter = (e: string) => e.slice(0, 1).toUpperCase();
+  const head =
+    `<tr><th scope="col" rowspan="2" class="corner">fixture \\ scenario</th>${scenarios
+      .map((s) => `<th scope="colgroup" colspan="${engines.length}" class="scn"><span>${esc(s)}</span></th>`)
+      .join('')}</tr>` +
+    `<tr>${scenarios.map(() => engines.map((e) => `<th scope="col" class="eng" title="${esc(e)}"><abbr title="${esc(e)}">${esc(letter(e))}</abbr></th>`).join('')).join('')}</tr>`;
+  const body = fixtures
+    .map(([fixture, byScenario]) => {
+      const cells = scenarios
+        .map((scenario) => {
+          const byEngine = byScenario.get(scenario) ?? new Map<string, MatrixRow>();
+          const divergent = diverges(byEngine);
+          return engines
+            .map((engine, i) => {
+              const { cls, label } = overviewCell(byEngine.get(engine), fixture, scenario, engine, divergent);
+              const edge = i === 0 ? ' first' : i === engines.length - 1 ? ' last' : '';
+              const inner = byEngine.get(engine) ? `<a href="#${cellId(fixture, scenario, engine)}" title="${esc(label)}" aria-label="${esc(label)}"></a>` : `<span title="${esc(label)}" aria-label="${esc(label)}"></span>`;
+              return `<td class="${cls}${edge}">${inner}</td>`;
+            })
+            .join('');
+        })
+        .join('');
+      return `<tr><th scope="row"><a href="#${esc(fixture)}">${esc(fixture)}</a></th>${cells}</tr>`;
+    })
+    .join('\n');
+  const counts = engines
+    .map((e) => {
+      const mine = rows.filter((r) => r.engine === e);
+      const n = (f: (r: MatrixRow) => boolean) => mine.filter(f).length;
+      const failed = n((r) => r.status !== 'passed');
+      return `<li><b>${esc(e)}</b>: ${n((r) => r.observed === 'allowed')} allowed, ${n((r) => r.observed === 'blocked')} blocked, ${n((r) => r.observed === 'hidden')} hidden${failed ? `, <b class="bad">${failed} failed</b>` : ', no failed test'}</li>`;
+    })
+    .join('');
+  const divergences = [...fixtures].reduce((n, [, byScenario]) => n + [...byScenario.values()].filter(diverges).length, 0);
+  return `<section class="overview" aria-labelledby="overview">
+<h2 id="overview">Overview</h2>
+<ul class="counts">${counts}<li>${divergences ? `<b class="bad">${divergences} fixture × scenario pairs where the engines disagree</b>` : 'the engines agree on every verdict'}</li></ul>
+<ul class="legend" aria-label="legend">
+<li><span class="key allowed"></span> allowed</li><li><span class="key blocked"></span> blocked</li><li><span class="key hidden"></span> hidden (readable, header not exposed)</li><li><span class="key failed"></span> test failed (not as expected)</li><li><span class="key diverges"></span> engines disagree</li><li><span class="key none"></span> no result</li>
+<li>${engines.map((e) => `<b>${esc(letter(e))}</b> ${esc(e)}`).join(' · ')} — each cell links to its details</li>
+</ul>
+<table class="grid"><caption>Every case: fixtures (rows) × scenarios (columns), one cell per engine</caption><thead>${head}</thead><tbody>${body}</tbody></table>
+</section>`;
+}
+
 export function matrixHtml(rows: MatrixRow[]): string {
   const { engines, fixtures } = group(rows);
   const builds = [...new Set(rows.map((r) => `${r.engine}: ${r.engineBuild}`))].sort();
@@ -129,34 +203,60 @@ export function matrixHtml(rows: MatrixRow[]): string {
           .map((e) => {
             const r = byEngine.get(e);
             if (!r) return '<td>—</td>';
-            const title = [r.engineMessage, `preflights ${r.preflights}, actual requests ${r.actualRequests}`, r.readableHeaders.length ? `readable: ${r.readableHeaders.join(', ')}` : '']
-              .filter(Boolean)
-              .join('\n');
+            const record = r.serverRecord ? `preflights ${r.preflights}, actual requests ${r.actualRequests}` : 'no server record (remote endpoint)';
+            const title = [r.engineMessage, record, r.readableHeaders.length ? `readable: ${r.readableHeaders.join(', ')}` : ''].filter(Boolean).join('\n');
             const reason = r.reason ? `<div class="reason">${esc(r.reason.map((x) => REASON_TEXT[x]).join(' / '))}</div>` : '';
             const msg = r.engineMessage ? `<div class="msg">${esc(r.engineMessage)}</div>` : '';
-            return `<td class="${r.observed}${r.status !== 'passed' ? ' wrong' : ''}" title="${esc(title)}">${ICON[r.observed] ?? '?'} ${esc(r.observed)}${reason}${msg}</td>`;
+            const wrong = r.status !== 'passed' ? ` <b class="bad">test ${esc(r.status)}</b>` : '';
+            return `<td id="${cellId(fixture, scenario, e)}" class="${r.observed}${r.status !== 'passed' ? ' wrong' : ''}" title="${esc(title)}">${esc(r.observed)}${wrong}${reason}${msg}</td>`;
           })
           .join('');
-        const expected = `${ICON[any.expected] ?? ''} ${esc(any.expected)}${any.expectedReason ? ` (${esc(any.expectedReason)})` : ''}`;
-        const flag = diverges(byEngine) ? ' ⚠️' : wordedDifferently(byEngine) ? ' ≠' : '';
-        return `<tr class="${diverges(byEngine) ? 'diverges' : wordedDifferently(byEngine) ? 'worded' : ''}"><th>${esc(scenario)}${flag}</th><td>${expected}</td>${tds}</tr>`;
+        const expected = `${esc(any.expected)}${any.expectedReason ? ` (${esc(any.expectedReason)})` : ''}`;
+        const flag = diverges(byEngine) ? ' ⚠' : wordedDifferently(byEngine) ? ' ≠' : '';
+        return `<tr class="${diverges(byEngine) ? 'diverges' : wordedDifferently(byEngine) ? 'worded' : ''}"><th scope="row">${esc(scenario)}${flag}</th><td>${expected}</td>${tds}</tr>`;
       })
       .join('\n');
-    return `<section><h2 id="${esc(fixture)}">${esc(fixture)}</h2><table><thead><tr><th>scenario</th><th>expected</th>${engines
-      .map((e) => `<th>${esc(e)}</th>`)
+    return `<section><h2 id="${esc(fixture)}">${esc(fixture)} <a class="up" href="#overview">↑ overview</a></h2><table class="detail"><thead><tr><th scope="col">scenario</th><th scope="col">expected</th>${engines
+      .map((e) => `<th scope="col">${esc(e)}</th>`)
       .join('')}</tr></thead><tbody>${body}</tbody></table></section>`;
   });
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>corsproof CORS matrix</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>corsproof CORS matrix</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
-td.allowed{background:#e8f7e8}td.blocked{background:#fdecea}td.hidden{background:#fff6dd}td.wrong{outline:3px solid #d00}
-tr.diverges th{background:#ffe9a8}tr.worded th{background:#eef}.reason{font-size:12px;color:#555}.msg{font:11px/1.3 ui-monospace,monospace;color:#666;max-width:40em;word-break:break-word}
+h2 .up{font-size:12px;font-weight:normal;margin-left:.8em}
+table.detail{border-collapse:collapse;margin-bottom:1.5em}.detail th,.detail td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+.detail td.allowed{background:#e8f7e8}.detail td.blocked{background:#fdecea}.detail td.hidden{background:#fff6dd}.detail td.wrong{outline:3px solid #d00}
+.detail td{scroll-margin-top:35vh}.detail td:target{outline:3px solid #1a56db;outline-offset:-3px;box-shadow:0 0 0 4px #c7d7fb}
+.wrongkey{outline:3px solid #d00;padding:0 .3em;white-space:nowrap}
+.detail tr.diverges th{background:#ffe9a8}.detail tr.worded th{background:#eef}.reason{font-size:12px;color:#555}.msg{font:11px/1.3 ui-monospace,monospace;color:#666;max-width:40em;word-break:break-word}
+.bad{color:#b00020}
 nav a{margin-right:.8em}
+.overview ul{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:.3em 1.4em}
+.key{display:inline-block;width:12px;height:12px;vertical-align:-1px;border:1px solid #0003}
+/* Told apart by lightness too (light green, dark red, amber), not by hue alone. */
+.allowed{background:#4cb86a}.blocked{background:#a8231f}.hidden{background:#f2b632}.none{background:#e6e6e6}
+.failed{background:linear-gradient(45deg,transparent 42%,#fff 42% 58%,transparent 58%),linear-gradient(-45deg,transparent 42%,#fff 42% 58%,transparent 58%),#222}
+.key.diverges{background:#fff;border:2px solid #ff7a00}
+table.grid{border-collapse:separate;border-spacing:0;margin:.8em 0 2em}
+.grid th{font-weight:normal;font-size:12px;padding:0}
+.grid th[scope=row]{text-align:right;padding:0 .6em 0 0;white-space:nowrap}
+.grid th[scope=row] a{color:#222;text-decoration:none}.grid th[scope=row] a:hover{text-decoration:underline}
+.grid th.scn{vertical-align:bottom;height:9.5em;border-left:2px solid #fff}
+.grid th.scn span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;padding:.3em 0}
+.grid th.eng{font-size:9px;color:#666;width:14px;text-align:center}.grid th.eng abbr{text-decoration:none}
+.grid td{width:14px;height:16px;padding:0;border:1px solid #fff}
+.grid td.first{border-left:3px solid #fff}
+.grid td.diverges{border-top:2px solid #ff7a00;border-bottom:2px solid #ff7a00}.grid td.diverges.first{border-left:3px solid #ff7a00}.grid td.diverges.last{border-right:2px solid #ff7a00}
+.grid td a,.grid td span{display:block;width:100%;height:100%}
+.grid td a:hover{outline:2px solid #000;outline-offset:-1px}.grid td a:focus-visible{outline:3px solid #1a56db;outline-offset:1px}
+.grid tbody tr:hover th[scope=row]{font-weight:bold}
 </style></head><body>
 <h1>corsproof CORS matrix</h1>
-<p>${rows.length} cases, ${failed} not as expected. ✅ allowed · ⛔ blocked · 🙈 readable response, header hidden · red outline: differs from the expectation · ⚠️ engines disagree on the verdict · ≠ engines name different reasons.</p>
+<p>${rows.length} cases, ${failed} not as expected, in:</p>
 <ul>${builds.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>
+${matrixOverviewHtml(rows)}
+<h2>Details</h2>
+<p>Per fixture, each scenario's expectation and what each engine did, with the reason in the engine's own words. Green allowed · red blocked · amber readable response, header hidden · <span class="wrongkey">red frame</span>: not as expected · ⚠ the engines disagree on the verdict · ≠ the engines name different reasons (fixtures/engine-differences.json says why).</p>
 <nav>${fixtures.map(([f]) => `<a href="#${esc(f)}">${esc(f)}</a>`).join('')}</nav>
 ${sections.join('\n')}
 </body></html>

@@ -46,8 +46,8 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOr
   const host = '127.0.0.1';
   if (pageOrigin !== undefined && mode !== 'split') throw new Error(`a page origin can only be chosen for the matrix (split) arrangement, not ${mode}`);
 
+  const { hosts } = arrangementNeeds(mode, pageOrigin);
   if (mode === 'one-origin') {
-    const hosts = [...TEST_HOSTS];
     const cert = await makeTestCertificate(hosts);
     const siteApp = createSiteApp(log);
     const bucket = await startBucketServer({
@@ -113,13 +113,8 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOr
     ...(cert ? { tls: cert } : {}),
   });
   const named: Record<string, string> = {};
-  const hosts = [...TEST_HOSTS];
-  if (page && !LOOPBACK_NAMES.has(page.hostname)) hosts.push(page.hostname);
   if (walkthrough) {
-    for (const b of WALKTHROUGH_BUCKETS) {
-      hosts.push(websiteHost(b));
-      named[b] = `http://${websiteHost(b)}:${bucket.port}`;
-    }
+    for (const b of WALKTHROUGH_BUCKETS) named[b] = `http://${websiteHost(b)}:${bucket.port}`;
   }
   return {
     mode,
@@ -145,6 +140,20 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOr
 }
 
 export { HARNESS_PATH };
+
+/**
+ * What an arrangement asks of the engine, known before any server starts (so the engine can be
+ * launched while the servers come up): the host names it must map to loopback, and whether it must
+ * accept the run's test certificates.
+ */
+export function arrangementNeeds(mode: ServerMode, pageOrigin?: string): { hosts: string[]; tls: boolean } {
+  const hosts = [...TEST_HOSTS];
+  if (mode === 'one-origin') return { hosts, tls: true };
+  const page = pageOrigin === undefined ? undefined : pageOriginListen(pageOrigin);
+  if (page && !LOOPBACK_NAMES.has(page.hostname)) hosts.push(page.hostname);
+  if (mode === 'walkthrough') hosts.push(...WALKTHROUGH_BUCKETS.map(websiteHost));
+  return { hosts, tls: page?.tls ?? false };
+}
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1']);
 

@@ -24,7 +24,12 @@ export class RemoteSession {
 
   /** Sends one case to the page and resolves with the page's outcome. One case at a time. */
   run(spec: unknown, timeoutMs: number): Promise<unknown> {
-    return this.request({ kind: 'run', spec }, timeoutMs);
+    return this.request({ kind: 'run', spec, timeoutMs }, timeoutMs + 5_000);
+  }
+
+  /** Sends several cases at once; the page runs them in order and answers `{ batch: [outcome…] }`. */
+  batch(specs: readonly unknown[], caseTimeoutMs: number, timeoutMs: number): Promise<unknown> {
+    return this.request({ kind: 'batch', specs, caseTimeoutMs }, timeoutMs);
   }
 
   /** Makes the page navigate to `url`; resolves with what the visited page reports. */

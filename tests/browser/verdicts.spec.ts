@@ -8,19 +8,22 @@
  * was sent. A disagreement prints expected, oracle and engine side by side with the evidence.
  */
 import { test, expect } from '../config/test.js';
-import { fixtureExpectation, loadFixtures, loadScenarios } from '../../harness/data.js';
+import { loadFixtures, loadScenarios } from '../../harness/data.js';
 import type { CaseEvidence } from '../../harness/case.js';
 import { checkFixture, checkScenarios, loadCheckPlan } from '../../harness/check-plan.js';
+import { caseExpectation, expectationLabel, expectationTitle, titleOrigins } from '../../harness/expectation.js';
+import type { EngineName } from '../../engines/types.js';
 
 // `corsproof check` runs this same suite on the user's configuration and page origins.
 const plan = loadCheckPlan();
 const scenarios = plan ? checkScenarios(plan, loadScenarios()) : loadScenarios();
-const fixtures = plan ? plan.origins.map((o) => checkFixture(plan, o, scenarios)) : loadFixtures();
+const fixtures = plan ? plan.origins.map((o) => ({ fixture: checkFixture(plan, o, scenarios), origin: o })) : loadFixtures().map((fixture) => ({ fixture, origin: undefined }));
 
 function sideBySide(e: CaseEvidence): string {
-  const exp = e.expected.verdict === 'blocked' ? `blocked (${e.expected.reason})` : e.expected.verdict;
+  const where = (at: string | undefined) => (at ? ` at the ${at}` : e.serverRecord ? '' : ', where unknown: no server record');
+  const exp = expectationLabel(e.expected);
   const ora = e.oracle.verdict === 'blocked' ? `blocked (${e.oracle.reason} at the ${e.oracle.at})` : e.oracle.verdict;
-  const eng = e.observed === 'blocked' ? `blocked (${e.classification?.reasons.join('|') ?? 'no CORS message'} at the ${e.observedAt})` : e.observed;
+  const eng = e.observed === 'blocked' ? `blocked (${e.classification?.reasons.join('|') ?? 'no CORS message'}${where(e.observedAt)})` : e.observed;
   const server = e.exchanges.map((x) => `${x.method} → ${x.status}${x.responseHeaders['access-control-allow-origin'] ? ` ACAO ${x.responseHeaders['access-control-allow-origin']}` : ''}`);
   return [
     `expected: ${exp}`,
@@ -33,15 +36,22 @@ function sideBySide(e: CaseEvidence): string {
   ].join('\n');
 }
 
-for (const fixture of fixtures) {
+for (const { fixture, origin } of fixtures) {
   test.describe(`${fixture.id}: ${fixture.description}`, () => {
-    for (const scenario of scenarios) {
-      const declared = fixtureExpectation(fixture, scenario.id);
-      const title = `${scenario.id} should be ${declared.verdict}${declared.verdict === 'blocked' ? ` (${declared.reason})` : ''}`;
+    // A fixture's cases run in order in one worker, batched into page round trips (tests/config/test.ts
+    // matrixCase); fixtures run in parallel across workers and shards.
+    test.describe.configure({ mode: 'default' });
+    for (const [index, scenario] of scenarios.entries()) {
+      const titled = caseExpectation(fixture, scenario, titleOrigins(origin));
 
-      test(title, async ({ corsCase, servers }) => {
-        const e = await corsCase(fixture, scenario);
+      test(expectationTitle(scenario.id, titled), async ({ matrixCase, servers, browserName }) => {
+        const e = await matrixCase(fixture, scenarios, index);
         const why = sideBySide(e);
+        // The harness ran the case to the end (a case that ran out of time names what it waited for).
+        expect(e.harnessErrors, `the case ran\n${why}`).toEqual([]);
+        // The title and the assertion come from one computation; with the run's real origins it must
+        // still say the same.
+        expect(e.expected, 'the expectation the title names').toEqual(titled.engines[browserName as EngineName]);
         const preflights = e.exchanges.filter((x) => x.method === 'OPTIONS');
         const actual = e.exchanges.filter((x) => x.method !== 'OPTIONS');
 

@@ -2,17 +2,22 @@
  * The harness as Playwright fixtures — the one `test` and `expect` browser specs import.
  *
  * Worker scope: the servers (each worker its own, on its own ports, so parallel workers never share
- * state; arranged as the spec asks with `test.use({ serverMode })`) and one engine session. Test scope: `corsCase`, which runs one
- * fixture × scenario in the worker's engine and attaches the evidence; and an automatic `engine`
- * annotation naming the build that ran.
+ * state; arranged as the spec asks with `test.use({ serverMode })`), one engine session, and the
+ * batch runner. Test scope: `matrixCase` (one fixture × scenario of a group, run together with the
+ * rest of its group in one page round trip), `corsCase` (one case on its own), both attaching each
+ * case's evidence to the test it belongs to; and an automatic `engine` annotation naming the build
+ * that ran.
  */
-import { test as base, expect } from '@playwright/test';
+import { test as base, expect, type TestInfo } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { describeBuild, launchEngine, resolveEngine, type EngineName, type EngineSession } from '../../engines/index.js';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describeBuild, resolveEngine, startEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
+import { pageBound } from '../../engines/types.js';
 import { HARNESS_PATH } from '../../servers/site/index.js';
-import { startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
-import { runCorsCase, type CaseEvidence } from '../../harness/case.js';
+import { arrangementNeeds, startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
+import { runCases, runCorsCase, type CaseContext, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
 import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from '../../harness/target.js';
@@ -25,17 +30,62 @@ function traceMode(): 'on' | 'off' | 'retain-on-failure' {
 
 export type Servers = ServerSet;
 
+/** How long one case may take in the page before it is aborted and reported (every engine). */
+export const CASE_TIMEOUT_MS = 15_000;
+
+const newCaseId = (fixture: CorsFixture, scenario: Scenario, engine: EngineName) =>
+  `${fixture.id}.${scenario.id}.${engine}.${randomBytes(4).toString('hex')}`;
+
+/** Trace chunks: one per batch of cases (the batch runs in one page round trip). */
+type Tracing = NonNullable<EngineSession['tracing']>;
+
+/**
+ * Runs a group's cases in batches and hands each test its own case's evidence. A group is a
+ * describe block whose tests run in order in one worker (`test.describe.configure({ mode:
+ * 'default' })`): the first test of the group runs its own case and every later one in one round
+ * trip; the later tests find theirs ready. After a failure Playwright starts a new worker, whose first
+ * test runs the rest of the group again from there.
+ */
+export interface MatrixRunner {
+  take(fixture: CorsFixture, group: readonly Scenario[], index: number, testInfo: TestInfo): Promise<{ evidence: CaseEvidence; trace?: string }>;
+}
+
 type WorkerFixtures = {
   serverMode: ServerMode;
   pageOrigin: string | undefined;
+  /** The engine being launched while the servers start (awaited by engineSession). */
+  engineStart: Promise<EngineStart>;
   servers: Servers;
   bucketTarget: BucketTarget;
   engineSession: EngineSession;
+  matrixRunner: MatrixRunner;
 };
 type TestFixtures = {
   engineAnnotation: void;
   corsCase: (fixture: CorsFixture, scenario: Scenario, opts?: { targetOrigin?: string }) => Promise<CaseEvidence>;
+  /** The case of `group[index]` under `fixture`, run in a batch with the rest of its group. */
+  matrixCase: (fixture: CorsFixture, group: readonly Scenario[], index: number) => Promise<CaseEvidence>;
 };
+
+/** Writes each case's evidence.json and transcript next to the test and attaches them. */
+async function attachEvidence(testInfo: TestInfo, engineSession: EngineSession, servers: Servers, evidences: CaseEvidence[]): Promise<void> {
+  const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
+  await Promise.all(
+    evidences.map(async (evidence, i) => {
+      // One case per test is a matrix cell ("evidence.json", read by the matrix reporter); tests
+      // that run several cases number them.
+      const name = evidences.length === 1 ? 'evidence.json' : `evidence-${i + 1}-${evidence.fixture}-${evidence.scenario}.json`;
+      // A file, not an inline body: keeps results.json small and the worker→runner messages light.
+      const path = testInfo.outputPath(name);
+      await writeFile(path, JSON.stringify({ engineBuild: engineSession.build, pageUrl, ...evidence }, null, 2));
+      await testInfo.attach(name, { path, contentType: 'application/json' });
+      await testInfo.attach(name.replace(/^evidence/, 'transcript').replace(/\.json$/, '.txt'), {
+        body: transcript(evidence, pageUrl),
+        contentType: 'text/plain',
+      });
+    }),
+  );
+}
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   /** Which arrangement of servers the spec needs (harness/server-set.ts); `test.use({ serverMode })`. */
@@ -47,8 +97,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
    */
   pageOrigin: [undefined, { scope: 'worker', option: true }],
 
+  engineStart: [
+    async ({ browserName, serverMode, pageOrigin }, use) => {
+      const needs = arrangementNeeds(serverMode, pageOrigin);
+      const pending = (async () => startEngine(resolveEngine(browserName as EngineName), { hosts: needs.hosts, ignoreTlsErrors: needs.tls }))();
+      // Observed by engineSession; here only kept from counting as unhandled meanwhile.
+      pending.catch(() => {});
+      try {
+        await use(pending);
+      } finally {
+        await (await pending.catch(() => undefined))?.abort();
+      }
+    },
+    { scope: 'worker', timeout: 90_000 },
+  ],
+
   servers: [
-    async ({ serverMode, pageOrigin }, use, workerInfo) => {
+    // Depends on engineStart only so that the engine launches while the servers start.
+    async ({ serverMode, pageOrigin, engineStart: _launching }, use, workerInfo) => {
       const set = await startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
       try {
         await use(set);
@@ -73,13 +139,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
 
   engineSession: [
-    async ({ browserName, servers }, use) => {
-      const session = await launchEngine(resolveEngine(browserName as EngineName), {
-        site: servers.site,
-        pageOrigin: servers.origins.SITE_ORIGIN,
-        hosts: servers.hosts,
-        ignoreTlsErrors: servers.tls,
-      });
+    async ({ engineStart, servers }, use) => {
+      const session = await (await engineStart).open({ site: servers.site, pageOrigin: servers.origins.SITE_ORIGIN });
       try {
         await use(session);
       } finally {
@@ -87,6 +148,48 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       }
     },
     { scope: 'worker', timeout: 90_000 },
+  ],
+
+  matrixRunner: [
+    async ({ engineSession, servers, bucketTarget }, use) => {
+      const ctx: CaseContext = { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins };
+      const engine = engineSession.build.engine;
+      const ready = new Map<string, { evidence: CaseEvidence; trace?: string }>();
+      const key = (f: CorsFixture, s: Scenario) => `${f.id}\u0000${s.id}`;
+      const tracing = traceMode() === 'off' ? undefined : engineSession.tracing;
+      let batches = 0;
+      await use({
+        async take(fixture, group, index, testInfo) {
+          const scenario = group[index]!;
+          let hit = ready.get(key(fixture, scenario));
+          if (!hit) {
+            const rest = group.slice(index);
+            // This test waits for the whole batch: give it the batch's bound on top of its own.
+            testInfo.setTimeout(testInfo.timeout + pageBound(rest.length, CASE_TIMEOUT_MS));
+            const trace = tracing ? join(testInfo.project.outputDir, '.batch-traces', `${engine}-${testInfo.workerIndex}-${++batches}.zip`) : undefined;
+            const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${rest.length} cases`, testInfo) : false;
+            let evidences: CaseEvidence[];
+            try {
+              evidences = await runCases(
+                ctx,
+                rest.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
+                CASE_TIMEOUT_MS,
+              );
+            } finally {
+              if (traced && trace) {
+                mkdirSync(dirname(trace), { recursive: true });
+                await tracing!.stop(trace).catch(() => false);
+              }
+            }
+            for (const [i, evidence] of evidences.entries()) ready.set(key(fixture, rest[i]!), { evidence, ...(traced && trace ? { trace } : {}) });
+            hit = ready.get(key(fixture, scenario))!;
+          }
+          ready.delete(key(fixture, scenario));
+          return hit;
+        },
+      });
+    },
+    { scope: 'worker' },
   ],
 
   engineAnnotation: [
@@ -97,30 +200,44 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { auto: true },
   ],
 
+  matrixCase: async ({ matrixRunner, engineSession, servers }, use, testInfo) => {
+    const taken: Array<{ evidence: CaseEvidence; trace?: string }> = [];
+    await use(async (fixture, group, index) => {
+      const t = await matrixRunner.take(fixture, group, index, testInfo);
+      taken.push(t);
+      return t.evidence;
+    });
+    await attachEvidence(
+      testInfo,
+      engineSession,
+      servers,
+      taken.map((t) => t.evidence),
+    );
+    // The batch's trace (CORSPROOF_TRACE): every case of the batch is in it.
+    const mode = traceMode();
+    for (const t of taken) {
+      if (t.trace && (mode === 'on' || testInfo.status !== testInfo.expectedStatus)) {
+        await testInfo.attach('trace', { path: t.trace, contentType: 'application/zip' });
+      }
+    }
+  },
+
   corsCase: async ({ engineSession, servers, bucketTarget }, use, testInfo) => {
     // Playwright traces of the engine's page, where the driver has them (not MiniBrowser).
     // CORSPROOF_TRACE: off (default: a trace chunk costs ≈ 20 ms a case in Chromium, measured),
     // retain-on-failure (what `npm start` uses), on.
     const mode = traceMode();
     const tracing = mode === 'off' ? undefined : engineSession.tracing;
-    let traced = false;
-    if (tracing) {
-      try {
-        await tracing.start(testInfo.title);
-        traced = true;
-      } catch (e) {
-        testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
-      }
-    }
+    const traced = tracing ? await startTrace(tracing, testInfo.title, testInfo) : false;
     const evidences: CaseEvidence[] = [];
     let caseId: string | undefined;
     await use(async (fixture, scenario, opts = {}) => {
-      caseId = `${fixture.id}.${scenario.id}.${engineSession.build.engine}.${randomBytes(4).toString('hex')}`;
+      caseId = newCaseId(fixture, scenario, engineSession.build.engine);
       const evidence = await runCorsCase(
         { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins },
         fixture,
         scenario,
-        { caseId, timeoutMs: 15_000, ...opts },
+        { caseId, timeoutMs: CASE_TIMEOUT_MS, ...opts },
       );
       evidences.push(evidence);
       caseId = undefined;
@@ -133,20 +250,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await testInfo.attach('trace', { path, contentType: 'application/zip' });
       }
     }
-    const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
-    for (const [i, evidence] of evidences.entries()) {
-      // One case per test is a matrix cell ("evidence.json", read by the matrix reporter); tests
-      // that run several cases number them.
-      const name = evidences.length === 1 ? 'evidence.json' : `evidence-${i + 1}-${evidence.fixture}-${evidence.scenario}.json`;
-      // A file, not an inline body: keeps results.json small and the worker→runner messages light.
-      const path = testInfo.outputPath(name);
-      writeFileSync(path, JSON.stringify({ engineBuild: engineSession.build, pageUrl, ...evidence }, null, 2));
-      await testInfo.attach(name, { path, contentType: 'application/json' });
-      await testInfo.attach(name.replace(/^evidence/, 'transcript').replace(/\.json$/, '.txt'), {
-        body: transcript(evidence, pageUrl),
-        contentType: 'text/plain',
-      });
-    }
+    await attachEvidence(testInfo, engineSession, servers, evidences);
     if (caseId) {
       // The case failed before evidence existed; the server's record still says what arrived.
       await testInfo.attach('server-record.json', {
@@ -156,5 +260,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   },
 });
+
+async function startTrace(tracing: Tracing, title: string, testInfo: TestInfo): Promise<boolean> {
+  try {
+    await tracing.start(title);
+    return true;
+  } catch (e) {
+    testInfo.annotations.push({ type: 'trace', description: `not recorded: ${(e as Error).message}` });
+    return false;
+  }
+}
 
 export { expect };

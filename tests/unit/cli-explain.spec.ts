@@ -213,3 +213,20 @@ test.describe('command line', () => {
     });
   }
 });
+
+test('same origin GET: the browser sends no Origin, so S3 evaluates no rule and adds no CORS headers', async () => {
+  const x = explainRequest(config('note-allow-all.json'), request({ origin: 'https://my-bucket-assets.s3.amazonaws.com' }));
+  expect(x.actual).toMatchObject({ sent: true, origin: false, reason: 'no-origin', headers: [] });
+  expect(verdicts(x)).toEqual({ chromium: 'allowed', firefox: 'allowed', webkit: 'allowed' });
+  const r = await run([sample('note-allow-all.json'), '--origin', 'https://bucket.s3.amazonaws.com', '--method', 'GET']);
+  expect(r.out).toContain('Actual request: GET /index.html without Origin (a same-origin GET or HEAD carries none)\nS3 evaluates no rule');
+  expect(r.out).toContain('Verdict: allowed in every engine — same origin: CORS does not apply.');
+});
+
+test('a method Fetch does not normalise is sent as written (and needs a preflight that S3 refuses)', () => {
+  const all = { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT'] }] };
+  const x = explainRequest(all, request({ method: 'patch' }));
+  expect(x.preflight).toMatchObject({ needed: true, why: 'patch is not a CORS-safelisted method (GET, HEAD, POST)' });
+  expect(x.preflight.request).toContainEqual(['Access-Control-Request-Method', 'patch']);
+  expect(x.prediction).toMatchObject({ verdict: 'blocked', at: 'preflight' });
+});

@@ -7,7 +7,7 @@ import { test, expect } from '@playwright/test';
 import { fillPlaceholders, fixtureExpectation, fixtureExpectationIn, loadFixtures, loadScenarios } from '../../harness/data.js';
 import { ENGINE_NAMES } from '../../engines/types.js';
 import { makeOrigins } from '../../harness/origins.js';
-import { predict, unsafeRequestHeaders } from '../../harness/oracle.js';
+import { evaluate, predict, requestOf, unsafeRequestHeaders } from '../../harness/oracle.js';
 
 const origins = makeOrigins(41234, 9000);
 const fixtures = loadFixtures();
@@ -72,5 +72,25 @@ test.describe('oracle rules', () => {
     for (const id of ['img-plain', 'no-cors-fetch']) {
       expect(predict(undefined, scenario(id), origins.SITE_ORIGIN)).toMatchObject({ verdict: 'allowed', preflights: 0, actualRequests: 1 });
     }
+  });
+
+  test('evaluate: one request — the preflight sent, the header refused, nothing cached, the actual request not sent', () => {
+    const headersGet = { CORSRules: [{ AllowedOrigins: [origins.SITE_ORIGIN], AllowedMethods: ['GET'], AllowedHeaders: ['x-a'] }] };
+    const e = evaluate(headersGet, requestOf({ kind: 'fetch', method: 'get', headers: { 'X-B': '1', 'x-a': '1' } }), origins.SITE_ORIGIN, { key: 'k' });
+    expect(e.preflight).toMatchObject({ needed: true, because: { headers: ['x-a', 'x-b'] }, cached: false });
+    expect(e.preflight.sent!.facts).toMatchObject({ method: 'OPTIONS', accessControlRequestMethod: 'GET', accessControlRequestHeaders: 'x-a,x-b' });
+    // S3 refuses the whole preflight (x-b matches no AllowedHeaders): the block is S3's refusal, not the header.
+    expect(e.block).toMatchObject({ reason: 'missing-allow-origin', at: 'preflight', headers: [] });
+    expect(e.actual.sent).toBe(false);
+    expect(e.cache).toBeUndefined();
+
+    // With AllowedHeaders * S3 echoes both; a credentialed request may not rely on Fetch's own "*".
+    const star = { CORSRules: [{ AllowedOrigins: [origins.SITE_ORIGIN], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }] };
+    const ok = evaluate(star, requestOf({ kind: 'fetch', headers: { 'x-b': '1' } }), origins.SITE_ORIGIN, { key: 'k' });
+    expect(ok.block).toBeUndefined();
+    expect(ok.cache).toEqual({ credentials: false, methods: ['GET'], headers: ['x-b'] });
+    const again = evaluate(star, requestOf({ kind: 'fetch', headers: { 'x-b': '2' } }), origins.SITE_ORIGIN, { key: 'k', cache: [ok.cache!] });
+    expect(again.preflight).toMatchObject({ needed: true, cached: true });
+    expect(again.preflight.sent).toBeUndefined();
   });
 });

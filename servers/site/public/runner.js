@@ -28,10 +28,12 @@
     return new Promise(function (r) { setTimeout(function () { setTimeout(r, 0); }, 0); });
   }
 
-  async function runFetch(step) {
+  // Every step kind is fn(step, signal): `signal` aborts when the case runs out of time, so nothing
+  // of a timed-out case is still in flight (or printing) while the next case runs.
+  async function runFetch(step, signal) {
     // no-store by default: nothing may come from the HTTP cache. It also bypasses the preflight
     // cache in Chromium and Firefox (measured), so the cache probe asks for cache mode "default".
-    const init = { method: step.method || 'GET', headers: step.headers || {}, cache: step.cache || 'no-store' };
+    const init = { method: step.method || 'GET', headers: step.headers || {}, cache: step.cache || 'no-store', signal: signal };
     if (step.body !== undefined) init.body = step.body;
     if (step.credentials) init.credentials = step.credentials;
     if (step.mode) init.mode = step.mode;
@@ -51,10 +53,14 @@
     }
   }
 
-  function runXhr(step) {
+  function runXhr(step, signal) {
     return new Promise(function (resolve) {
       const t0 = performance.now();
       const xhr = new XMLHttpRequest();
+      if (signal) signal.addEventListener('abort', function () { xhr.abort(); });
+      xhr.onabort = function () {
+        resolve({ settled: 'error', errorName: 'AbortError', errorMessage: 'aborted', durationMs: performance.now() - t0 });
+      };
       xhr.open(step.method || 'GET', step.url, true);
       if (step.credentials === 'include') xhr.withCredentials = true;
       const h = step.headers || {};
@@ -81,10 +87,14 @@
     });
   }
 
-  function runImg(step) {
+  function runImg(step, signal) {
     return new Promise(function (resolve) {
       const t0 = performance.now();
       const img = new Image();
+      if (signal) signal.addEventListener('abort', function () {
+        img.removeAttribute('src');
+        resolve({ settled: 'error', errorName: 'AbortError', errorMessage: 'aborted', durationMs: performance.now() - t0 });
+      });
       if (step.crossorigin) img.crossOrigin = step.crossorigin;
       img.onload = function () {
         resolve({ settled: 'response', type: step.crossorigin ? 'cors' : 'opaque', ok: true,
@@ -101,8 +111,8 @@
   }
 
   // The seed note's walkthrough: fetch an HTML fragment from the other origin and insert it.
-  async function runFragment(step) {
-    const r = await runFetch(step);
+  async function runFragment(step, signal) {
+    const r = await runFetch(step, signal);
     if (r.settled === 'response') {
       const div = document.createElement('div');
       div.className = 'fragment';
@@ -127,30 +137,74 @@
     return flowsLoaded;
   }
 
-  async function runFlow(step) {
+  async function runFlow(step, signal) {
     const flows = await loadFlows();
     const fn = flows[step.flow];
     if (!fn) throw new Error('corsproof runner: unknown flow ' + step.flow);
-    return fn(step);
+    return fn(step, signal);
   }
 
   const kinds = { fetch: runFetch, xhr: runXhr, img: runImg, fragment: runFragment, flow: runFlow };
 
-  async function run(spec) {
+  function describeStep(step, i, n) {
+    const what = step.kind === 'img' ? 'the image ' + step.url
+      : step.kind === 'flow' ? 'flow ' + step.flow
+      : (step.method || 'GET') + ' ' + step.url;
+    return 'step ' + (i + 1) + ' of ' + n + ' (' + step.kind + '): ' + what;
+  }
+
+  // One case: its steps in order, bracketed by the case markers. A case that has not finished
+  // within timeoutMs is aborted (its requests cancelled) and reported as a harness error naming
+  // the step it was waiting for; the next case then runs as usual.
+  async function runCase(spec, timeoutMs) {
     console.log(MARK_BEGIN + spec.caseId);
     const steps = [];
-    try {
-      for (const step of spec.steps) {
+    const abort = new AbortController();
+    let current = 'the first step';
+    let timer;
+    const work = (async function () {
+      for (let i = 0; i < spec.steps.length; i++) {
+        const step = spec.steps[i];
         const fn = kinds[step.kind];
         if (!fn) throw new Error('corsproof runner: unknown step kind ' + step.kind);
-        steps.push(await fn(step));
+        current = describeStep(step, i, spec.steps.length);
+        const outcome = await fn(step, abort.signal);
+        if (abort.signal.aborted) return;
+        steps.push(outcome);
+      }
+    })();
+    const timedOut = new Promise(function (resolve) {
+      timer = setTimeout(function () { resolve(true); }, timeoutMs || 15000);
+    });
+    try {
+      if (await Promise.race([work.then(function () { return false; }), timedOut])) {
+        abort.abort();
+        steps.push({ settled: 'harness-error', errorName: 'CaseTimeout', timedOut: true,
+          errorMessage: 'case ' + spec.caseId + ' did not finish within ' + timeoutMs + ' ms: it was waiting for ' + current,
+          durationMs: timeoutMs });
+        // Let the aborted request wind down (bounded: a step that ignores the signal cannot hold the batch).
+        await Promise.race([work.catch(function () {}), new Promise(function (r) { setTimeout(r, 1000); })]);
       }
     } catch (e) {
       steps.push(Object.assign({ settled: 'harness-error' }, errorInfo(e)));
+    } finally {
+      clearTimeout(timer);
     }
     await settle();
     console.log(MARK_END + spec.caseId);
     return { caseId: spec.caseId, steps: steps, userAgent: navigator.userAgent };
+  }
+
+  function run(spec, timeoutMs) {
+    return runCase(spec, timeoutMs);
+  }
+
+  // Many cases in one round trip from the harness: one after the other, never overlapping, so every
+  // engine message lands between the markers of the case that caused it.
+  async function runBatch(specs, caseTimeoutMs) {
+    const results = [];
+    for (const spec of specs) results.push(await runCase(spec, caseTimeoutMs));
+    return results;
   }
 
   // A visited page (a walkthrough's own page, not the harness page) says it is done by setting
@@ -169,7 +223,7 @@
     });
   }
 
-  window.corsproof = { run: run, pageState: pageState, ready: true };
+  window.corsproof = { run: run, runBatch: runBatch, kinds: kinds, pageState: pageState, ready: true };
 
   // Remote-control mode (engines without a script channel). The harness page is opened with
   // ?session=<id>; a visited page carries #corsproof-session=<id>&corsproof-case=<id> and loads this
@@ -212,7 +266,8 @@
           location.href = u.href;
           return; // this page is going away; the visited page continues the loop
         }
-        await post(await run(cmd.spec));
+        if (cmd.kind === 'batch') await post({ batch: await runBatch(cmd.specs, cmd.caseTimeoutMs) });
+        else await post(await run(cmd.spec, cmd.timeoutMs));
       }
     })();
   }

@@ -167,30 +167,31 @@ async function run(step: FlowStep, body: (rec: Recorder) => Promise<{ status?: n
   }
 }
 
-const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
+const flows: Record<string, (step: FlowStep, signal?: AbortSignal) => Promise<Outcome>> = {
   /** PutObject with the SDK's defaults: since v3.729 a CRC32 checksum header on every upload. */
-  'sdk-put-object': (step) =>
+  'sdk-put-object': (step, signal) =>
     run(step, async (rec) => {
       const s3 = clientFor(step, rec);
       const text = step.upload?.text ?? 'uploaded by @aws-sdk/client-s3 from the page';
       const out = await s3.send(
         new PutObjectCommand({ Bucket: step.target.bucket, Key: step.target.key, Body: text, ContentType: step.upload?.contentType ?? 'text/plain' }),
+        { abortSignal: signal },
       );
       return { status: out.$metadata.httpStatusCode, preview: out.ETag ?? '', length: text.length };
     }),
 
-  'sdk-get-object': (step) =>
+  'sdk-get-object': (step, signal) =>
     run(step, async (rec) => {
       const s3 = clientFor(step, rec);
-      const out = await s3.send(new GetObjectCommand({ Bucket: step.target.bucket, Key: step.target.key }));
+      const out = await s3.send(new GetObjectCommand({ Bucket: step.target.bucket, Key: step.target.key }), { abortSignal: signal });
       const text = (await out.Body?.transformToString()) ?? '';
       return { status: out.$metadata.httpStatusCode, preview: text, length: text.length };
     }),
 
-  'sdk-list-objects': (step) =>
+  'sdk-list-objects': (step, signal) =>
     run(step, async (rec) => {
       const s3 = clientFor(step, rec);
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: step.target.bucket }));
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: step.target.bucket }), { abortSignal: signal });
       const keys = (out.Contents ?? []).map((c) => c.Key ?? '');
       return { status: out.$metadata.httpStatusCode, preview: keys.join('\n'), length: keys.length };
     }),
@@ -200,7 +201,7 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
    * CreateMultipartUpload and CompleteMultipartUpload. It reads each part's ETag (and, with the SDK's
    * default CRC32, the part's x-amz-checksum-crc32) from the UploadPart responses.
    */
-  'sdk-multipart-upload': (step) =>
+  'sdk-multipart-upload': (step, signal) =>
     run(step, async (rec) => {
       const s3 = clientFor(step, rec);
       const partSize = 5 * 1024 * 1024;
@@ -210,13 +211,14 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
         client: s3,
         params: { Bucket: step.target.bucket, Key: step.target.key, Body: body, ContentType: step.upload?.contentType ?? 'application/octet-stream' },
         partSize,
+        ...(signal ? { abortController: abortControllerOf(signal) } : {}),
       });
       const out = await upload.done();
       return { status: out.$metadata?.httpStatusCode, preview: out.ETag ?? '', length: size };
     }),
 
   /** A presigned PUT made by a server (the harness, in Node), uploaded with fetch as apps do. */
-  'presigned-put': (step) =>
+  'presigned-put': (step, signal) =>
     run(step, async (rec) => {
       const p = step.presigned;
       if (!p) throw new Error('presigned-put: the harness gave no presigned URL');
@@ -225,7 +227,7 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
       rec.requests.push(record);
       let r: Response;
       try {
-        r = await fetch(p.url, { method: 'PUT', headers: p.headers, body });
+        r = await fetch(p.url, { method: 'PUT', headers: p.headers, body, ...(signal ? { signal } : {}) });
       } catch (e) {
         record.error = errorText(e);
         throw e;
@@ -238,7 +240,7 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
     }),
 
   /** A browser form upload: the fields of a presigned POST (made in Node), then the file, as FormData. */
-  'presigned-post': (step) =>
+  'presigned-post': (step, signal) =>
     run(step, async (rec) => {
       const p = step.post;
       if (!p) throw new Error('presigned-post: the harness gave no presigned POST');
@@ -250,7 +252,7 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
       rec.requests.push(record);
       let r: Response;
       try {
-        r = await fetch(p.url, { method: 'POST', body: form });
+        r = await fetch(p.url, { method: 'POST', body: form, ...(signal ? { signal } : {}) });
       } catch (e) {
         record.error = errorText(e);
         throw e;
@@ -262,6 +264,14 @@ const flows: Record<string, (step: FlowStep) => Promise<Outcome>> = {
       return { status: r.status, preview: answer, length: text.length };
     }),
 };
+
+/** lib-storage takes an AbortController, the runner gives a signal (the case ran out of time). */
+function abortControllerOf(signal: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (signal.aborted) c.abort();
+  else signal.addEventListener('abort', () => c.abort(), { once: true });
+  return c;
+}
 
 function headersOf(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
