@@ -21,7 +21,7 @@
  * configuration — is the intended public-read use and gets no warning.
  */
 import type { CorsConfiguration, CorsRule } from '../servers/s3/cors/index.js';
-import { compileGlob, globMatches, type Glob } from '../servers/s3/cors/match.js';
+import { compileGlob, globMatches, type Glob } from '../servers/s3/cors/glob.js';
 import { flowById, flowCorsRequest, requestName } from '../harness/flows.js';
 
 export type WarningId =
@@ -323,7 +323,7 @@ interface Compiled {
 }
 
 const compile = (r: CorsRule): Compiled => ({
-  origins: r.AllowedOrigins.map(compileGlob),
+  origins: r.AllowedOrigins.map((o) => compileGlob(o)),
   methods: new Set(r.AllowedMethods),
   headers: (r.AllowedHeaders ?? []).map((h) => compileGlob(h.toLowerCase())),
 });

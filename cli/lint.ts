@@ -5,6 +5,7 @@
  */
 import {
   MALFORMED_JSON_CODE,
+  detectCorsDocumentShape,
   parseCorsConfiguration,
   validateCorsConfiguration,
   type CorsDocumentShape,
@@ -80,15 +81,6 @@ export interface LintReport {
   warnings: LintWarning[];
 }
 
-/** The shape a document is written in, judged from its first character (as the parser does). */
-function detectShape(text: string): CorsDocumentShape | null {
-  const t = text.replace(/^\uFEFF/, '').trimStart();
-  if (t.startsWith('<')) return 'xml';
-  if (t.startsWith('[')) return 'console-json';
-  if (t.startsWith('{')) return 'cli-json';
-  return null;
-}
-
 /** A placeholder rule S3 accepts, to validate one rule at its own index. */
 const FILLER: CorsRule = { AllowedOrigins: ['*'], AllowedMethods: ['GET'] };
 
@@ -123,7 +115,7 @@ export function lintText(text: string | Buffer): LintReport {
   if (!parsed.ok) {
     const errors: LintError[] = [{ ...parsed.error, reportedByS3: true }];
     for (const e of furtherRuleErrors(s, parsed.error)) errors.push({ ...e, reportedByS3: false });
-    return { valid: false, shape: detectShape(s), errors, warnings: [] };
+    return { valid: false, shape: detectCorsDocumentShape(s) ?? null, errors, warnings: [] };
   }
   return { valid: true, shape: parsed.shape, rules: parsed.config.CORSRules.length, errors: [], warnings: lintConfiguration(parsed.config) };
 }

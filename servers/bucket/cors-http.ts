@@ -1,7 +1,7 @@
 /**
- * The only place the bucket server talks to the S3 CORS engine: HTTP request → `CorsRequestFacts`,
- * and the engine's `HeaderList` → response headers (`applyHeaders`, the one CORS header writer).
- * Every decision itself is made by the pure engine in ../s3/cors/.
+ * HTTP ↔ the S3 CORS engine: request → `CorsRequestFacts`, and the engine's `HeaderList` → response
+ * headers (`applyHeaders`, the one CORS header writer). Every decision is made by the pure engine in
+ * ../s3/cors/; cors-answer.ts turns it into the answer both endpoints send.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CorsConfiguration, CorsRequestFacts, HeaderList } from '../s3/cors/index.js';

@@ -65,8 +65,6 @@ export const Errors = {
       ['ExpectedDigest', expected],
       ['CalculatedDigest', calculated],
     ]),
-  badChecksum: (algorithm: string) =>
-    e(400, 'BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`),
   sha256Mismatch: (client: string, computed: string) =>
     e(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", [
       ['ClientComputedContentSHA256', client],

@@ -17,10 +17,15 @@
  * - The website endpoint never authenticates: it serves what anonymous callers may read (the
  *   policy, or everything in 'open' mode).
  *
- * Not implemented (501 NotImplemented, never silently mis-served): multipart uploads, CopyObject,
+ * Implemented besides buckets, objects and their CORS/policy/website configuration: multipart
+ * uploads (ops/multipart.ts), browser-form POST uploads with a SigV4 POST policy (ops/post-object.ts),
+ * flexible checksums on every upload (checksums.ts), range and `?partNumber=` reads.
+ * Not implemented (501 NotImplemented, never silently mis-served): CopyObject, UploadPartCopy,
  * ACLs, tagging, versioning and the other sub-resources listed in rest.ts; website redirect rules.
+ * Where each operation is handled: the table at the top of rest.ts (one file per family in ops/).
  *
- * Limits: object bodies up to `limits.objectBytes` (default 32 MiB; EntityTooLarge above),
+ * Limits: object bodies up to `limits.objectBytes` (default 32 MiB; EntityTooLarge above) — also
+ * a POST form's file, a multipart upload's parts together and the object it completes into;
  * configuration documents up to `limits.configBytes` (default 64 KiB, S3's CORS document limit;
  * MaxMessageLengthExceeded above). Everything lives in memory.
  */

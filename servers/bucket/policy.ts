@@ -10,6 +10,7 @@
  * grants nothing and a conditional Deny denies nothing); corsproof's harness never needs one.
  * Policy grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
  */
+import { compileGlob, globMatches } from '../s3/cors/index.js';
 import { Errors } from './errors.js';
 
 export interface PolicyStatement {
@@ -79,7 +80,7 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
     for (const r of [...(resources ?? []), ...(notResources ?? [])]) {
       // S3 only accepts resources inside the bucket the policy is attached to.
       const m = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(r);
-      if (!m || !globMatch(m[1] ?? '', bucket)) throw Errors.malformedPolicy('Policy has invalid resource');
+      if (!m || !iamMatch(m[1] ?? '', bucket)) throw Errors.malformedPolicy('Policy has invalid resource');
     }
     return {
       effect,
@@ -95,28 +96,20 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
   return { statements };
 }
 
-/** IAM wildcard match: `*` any run, `?` one character. */
-export function globMatch(pattern: string, value: string, caseInsensitive = false): boolean {
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('')
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-    caseInsensitive ? 'is' : 's',
-  );
-  return re.test(value);
+/** IAM wildcard match (`*` any run, `?` one character) through the one glob matcher; actions compare case-insensitively. */
+function iamMatch(pattern: string, value: string, caseInsensitive = false): boolean {
+  const [p, v] = caseInsensitive ? [pattern.toLowerCase(), value.toLowerCase()] : [pattern, value];
+  return globMatches(compileGlob(p, { anyOne: true }), v);
 }
 
 function statementApplies(s: PolicyStatement, action: string, resource: string): boolean {
   if (!s.anonymous || s.hasCondition) return false;
   const actionOk = s.actions
-    ? s.actions.some((a) => globMatch(a, action, true))
-    : !(s.notActions ?? []).some((a) => globMatch(a, action, true));
+    ? s.actions.some((a) => iamMatch(a, action, true))
+    : !(s.notActions ?? []).some((a) => iamMatch(a, action, true));
   const resourceOk = s.resources
-    ? s.resources.some((r) => globMatch(r, resource))
-    : !(s.notResources ?? []).some((r) => globMatch(r, resource));
+    ? s.resources.some((r) => iamMatch(r, resource))
+    : !(s.notResources ?? []).some((r) => iamMatch(r, resource));
   return actionOk && resourceOk;
 }
 

@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { validateCorsConfiguration, type CorsConfiguration } from '../s3/cors/index.js';
+import type { ChecksumAlgorithm, ChecksumType } from './checksums.js';
+import { MultipartUploads } from './multipart/uploads.js';
 import { bucketNameProblem } from './names.js';
 import { parsePolicy, type BucketPolicy } from './policy.js';
 
@@ -42,6 +44,17 @@ export interface StoredObject extends StoredObjectView {
   metadata: Array<[string, string]>;
   /** Stored representation headers (Cache-Control, Content-Disposition, …) returned on GET/HEAD. */
   headers: Array<[string, string]>;
+  /** The flexible checksum the object was stored with (returned when a GET asks for it). */
+  checksum?: StoredChecksum;
+  /** Part sizes of an object made by a multipart upload, in order. */
+  partSizes?: number[];
+}
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** base64; composite values end in `-<parts>`. */
+  value: string;
+  type: ChecksumType;
 }
 
 export interface PutObjectInput {
@@ -49,6 +62,10 @@ export interface PutObjectInput {
   contentType?: string;
   metadata?: Array<[string, string]>;
   headers?: Array<[string, string]>;
+  /** The ETag to keep instead of the body's MD5 (a completed multipart upload's `"…-N"`). */
+  etag?: string;
+  checksum?: StoredChecksum;
+  partSizes?: number[];
 }
 
 interface Bucket {
@@ -80,11 +97,15 @@ function copyObject(o: StoredObject): StoredObject {
     lastModified: new Date(o.lastModified),
     metadata: o.metadata.map(([k, v]) => [k, v]),
     headers: o.headers.map(([k, v]) => [k, v]),
+    ...(o.checksum ? { checksum: { ...o.checksum } } : {}),
+    ...(o.partSizes ? { partSizes: [...o.partSizes] } : {}),
   };
 }
 
 export class MemoryBucketStore implements BucketStore {
   private readonly buckets = new Map<string, Bucket>();
+  /** In-progress multipart uploads of every bucket. */
+  readonly uploads = new MultipartUploads();
 
   // ---- pinned admin API -------------------------------------------------------------------
 
@@ -97,6 +118,7 @@ export class MemoryBucketStore implements BucketStore {
   /** Admin delete: removes the bucket with everything in it (the HTTP API refuses non-empty buckets). */
   deleteBucket(name: string): void {
     this.buckets.delete(name);
+    this.uploads.dropBucket(name);
   }
 
   putObject(bucket: string, key: string, body: Buffer | string, contentType?: string, headers?: Array<[string, string]>): void {
@@ -170,10 +192,12 @@ export class MemoryBucketStore implements BucketStore {
     const o: StoredObject = {
       body,
       contentType: input.contentType ?? DEFAULT_CONTENT_TYPE,
-      etag: md5Etag(body),
+      etag: input.etag ?? md5Etag(body),
       lastModified: nowToSecond(),
       metadata: input.metadata?.map(([k, v]) => [k, v]) ?? [],
       headers: input.headers?.map(([k, v]) => [k, v]) ?? [],
+      ...(input.checksum ? { checksum: { ...input.checksum } } : {}),
+      ...(input.partSizes ? { partSizes: [...input.partSizes] } : {}),
     };
     b.objects.set(key, o);
     return copyObject(o);

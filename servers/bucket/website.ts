@@ -8,12 +8,11 @@
  * Requests are always treated as anonymous: the website endpoint does not support authentication.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decideActual, decidePreflight, describeDecision } from '../s3/cors/index.js';
-import { type Ctx, type Env, note, sendBody, sendEmpty, sendS3Error } from './context.js';
-import { corsFacts } from './cors-http.js';
+import { type Ctx, type Env, note, sendBody, sendEmpty } from './context.js';
+import { answerPreflight, decideActualCors } from './cors-answer.js';
 import { Errors, S3Error } from './errors.js';
 import { anonymousAllowed, bucketArn, objectArn } from './policy.js';
-import { objectHeaders } from './rest.js';
+import { objectHeaders } from './ops/objects.js';
 
 /** Matches `<bucket>.s3-website.<region>.<domain>` and `<bucket>.s3-website-<region>.<domain>` (any port). */
 export function websiteBucketOf(host: string, domains: string[]): { bucket: string; region: string } | undefined {
@@ -43,28 +42,13 @@ export async function handleWebsite(env: Env, req: IncomingMessage, res: ServerR
   } catch {
     throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.", [['URI', ctx.rawPath]]);
   }
-  const facts = corsFacts(req, { bucketExists: exists, ...(config ? { config } : {}), ...(requested ? { key: requested } : {}) });
+  const cors = { bucketExists: exists, ...(config ? { config } : {}), ...(requested ? { key: requested } : {}) };
 
-  if (method === 'OPTIONS') {
-    // UNVERIFIED choice: the reference (§4, §9) has no record of how a website endpoint answers a
-    // preflight, and S3 documents only GET/HEAD there. We answer it with the same engine decision
-    // as the REST endpoint (a browser that preflights a website URL then gets what the bucket's
-    // CORS rules say), with refusals rendered as the website's HTML error page instead of XML.
-    const d = decidePreflight(facts);
-    note(res, `website: ${describeDecision(d)}`);
-    if (d.kind === 'allowed') {
-      ctx.cors = d.headers;
-      return sendEmpty(res, 200);
-    }
-    const fields: Array<[string, string]> = [];
-    if (d.method !== undefined) fields.push(['Method', d.method]);
-    if (d.resourceType !== undefined) fields.push(['ResourceType', d.resourceType]);
-    return sendS3Error(req, res, new S3Error(d.status, d.code, d.message, fields));
-  }
-
-  const d = decideActual(facts);
-  ctx.cors = d.headers;
-  if (facts.origin !== undefined) note(res, `website: ${describeDecision(d)}`);
+  // UNVERIFIED choice: the reference (§4, §9) has no record of how a website endpoint answers a
+  // preflight, and S3 documents only GET/HEAD there. It gets the REST endpoint's answer (one
+  // function, cors-answer.ts), with refusals rendered as the website's HTML error page.
+  if (method === 'OPTIONS') return answerPreflight(req, res, ctx, cors);
+  decideActualCors(req, res, ctx, cors);
 
   if (method !== 'GET' && method !== 'HEAD') throw Errors.methodNotAllowed(method, 'OBJECT');
   if (!exists) throw Errors.noSuchBucket(bucket);

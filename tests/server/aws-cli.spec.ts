@@ -6,6 +6,7 @@
  */
 import { test, expect } from '@playwright/test';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +173,85 @@ for (const bin of binaries) {
         execFile(bin, ['--endpoint-url', url, 's3api', 'list-buckets'], { env: { ...cliEnv(), AWS_SECRET_ACCESS_KEY: 'wrong' } }, (_e, _o, stderr) => resolve(stderr)),
       );
       expect(wrong).toContain('SignatureDoesNotMatch');
+    } finally {
+      served.child.kill('SIGTERM');
+    }
+    expect(await served.exited).toBe(0);
+  });
+}
+
+for (const bin of binaries) {
+  test(`should round-trip a 20 MB file through aws s3 cp as a multipart upload, byte-identical (${bin})`, async () => {
+    test.setTimeout(180_000);
+    const served = await startServe();
+    try {
+      const url = served.bucketUrl;
+      const dir = mkdtempSync(join(tmpdir(), 'corsproof-cli-mpu-'));
+      const src = join(dir, 'twenty.bin');
+      // Above the CLI's 8 MB multipart threshold: three parts (8 MiB, 8 MiB, the rest).
+      const data = randomBytes(20_000_000);
+      writeFileSync(src, data);
+      await ok(bin, url, ['s3api', 'create-bucket', '--bucket', 'cli-multipart']);
+      await ok(bin, url, ['s3', 'cp', src, 's3://cli-multipart/dir/twenty.bin']);
+      const head = JSON.parse(await ok(bin, url, ['s3api', 'head-object', '--bucket', 'cli-multipart', '--key', 'dir/twenty.bin', '--checksum-mode', 'ENABLED']));
+      const parts = [data.subarray(0, 8 * 1024 * 1024), data.subarray(8 * 1024 * 1024, 16 * 1024 * 1024), data.subarray(16 * 1024 * 1024)];
+      const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+      expect(head.ETag).toBe(`"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-3"`);
+      expect(head.ContentLength).toBe(20_000_000);
+      // The CLI creates the upload with CRC32 (its default), so the object has S3's composite checksum.
+      expect(head.ChecksumType).toBe('COMPOSITE');
+      expect(head.ChecksumCRC32).toMatch(/^[A-Za-z0-9+/]{6}==-3$/);
+      const out = join(dir, 'back.bin');
+      await ok(bin, url, ['s3', 'cp', 's3://cli-multipart/dir/twenty.bin', out]);
+      expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+      // A range, as `s3api get-object --range` asks for it.
+      const rangeOut = join(dir, 'range.bin');
+      const ranged = JSON.parse(await ok(bin, url, ['s3api', 'get-object', '--bucket', 'cli-multipart', '--key', 'dir/twenty.bin', '--range', 'bytes=100-199', rangeOut]));
+      expect(ranged.ContentRange).toBe('bytes 100-199/20000000');
+      expect(readFileSync(rangeOut).equals(data.subarray(100, 200))).toBe(true);
+    } finally {
+      served.child.kill('SIGTERM');
+    }
+    expect(await served.exited).toBe(0);
+  });
+
+  test(`should run the multipart s3api commands and report S3's errors (${bin})`, async () => {
+    test.setTimeout(120_000);
+    const served = await startServe();
+    try {
+      const url = served.bucketUrl;
+      const dir = mkdtempSync(join(tmpdir(), 'corsproof-cli-parts-'));
+      await ok(bin, url, ['s3api', 'create-bucket', '--bucket', 'cli-parts']);
+      const created = JSON.parse(await ok(bin, url, ['s3api', 'create-multipart-upload', '--bucket', 'cli-parts', '--key', 'k']));
+      const id: string = created.UploadId;
+      const small = join(dir, 'small');
+      writeFileSync(small, 'small part');
+      const last = join(dir, 'last');
+      writeFileSync(last, 'last part');
+      const e1 = JSON.parse(await ok(bin, url, ['s3api', 'upload-part', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id, '--part-number', '1', '--body', small]));
+      const e2 = JSON.parse(await ok(bin, url, ['s3api', 'upload-part', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id, '--part-number', '2', '--body', last]));
+      const listed = JSON.parse(await ok(bin, url, ['s3api', 'list-parts', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id]));
+      expect(listed.Parts.map((p: { PartNumber: number; Size: number }) => [p.PartNumber, p.Size])).toEqual([[1, 10], [2, 9]]);
+      const uploads = JSON.parse(await ok(bin, url, ['s3api', 'list-multipart-uploads', '--bucket', 'cli-parts']));
+      expect(uploads.Uploads.map((u: { UploadId: string }) => u.UploadId)).toEqual([id]);
+      // Parts uploaded with the CLI's default CRC32 are named with it, as S3 wants.
+      const part = (n: number, r: { ETag: string; ChecksumCRC32?: string }) => ({ PartNumber: n, ETag: r.ETag, ...(r.ChecksumCRC32 ? { ChecksumCRC32: r.ChecksumCRC32 } : {}) });
+      const both = JSON.stringify({ Parts: [part(1, e1), part(2, e2)] });
+      const tooSmall = await aws(bin, url, ['s3api', 'complete-multipart-upload', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id, '--multipart-upload', both]);
+      expect(tooSmall.code).not.toBe(0);
+      expect(tooSmall.stderr).toContain('EntityTooSmall');
+      const reversed = JSON.stringify({ Parts: [part(2, e2), part(1, e1)] });
+      expect((await aws(bin, url, ['s3api', 'complete-multipart-upload', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id, '--multipart-upload', reversed])).stderr).toContain('InvalidPartOrder');
+      const done = JSON.parse(
+        await ok(bin, url, ['s3api', 'complete-multipart-upload', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id, '--multipart-upload', JSON.stringify({ Parts: [part(2, e2)] })]),
+      );
+      expect(done.ETag).toMatch(/^"[0-9a-f]{32}-1"$/);
+      const again = await aws(bin, url, ['s3api', 'abort-multipart-upload', '--bucket', 'cli-parts', '--key', 'k', '--upload-id', id]);
+      expect(again.stderr).toContain('NoSuchUpload');
+      const other = JSON.parse(await ok(bin, url, ['s3api', 'create-multipart-upload', '--bucket', 'cli-parts', '--key', 'gone']));
+      await ok(bin, url, ['s3api', 'abort-multipart-upload', '--bucket', 'cli-parts', '--key', 'gone', '--upload-id', other.UploadId]);
+      const none = JSON.parse((await ok(bin, url, ['s3api', 'list-multipart-uploads', '--bucket', 'cli-parts'])) || '{}');
+      expect(none.Uploads ?? []).toEqual([]);
     } finally {
       served.child.kill('SIGTERM');
     }

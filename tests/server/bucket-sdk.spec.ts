@@ -27,7 +27,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import type { BucketServer } from '../../servers/bucket/index.js';
-import { raw, s3Client, startServer } from './helpers.js';
+import { checksumOf } from '../../servers/bucket/checksums.js';
+import { raw, s3Client, signedRaw, startServer } from './helpers.js';
 
 let server: BucketServer;
 let s3: S3Client;
@@ -98,6 +99,30 @@ test('should accept a streamed (aws-chunked) upload', async () => {
   const data = Buffer.alloc(200_000, 7);
   await s3.send(new PutObjectCommand({ Bucket: 'sdk-stream', Key: 's', Body: Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]), ContentLength: data.length }));
   expect(server.store.getObject('sdk-stream', 's')?.body.equals(data)).toBe(true);
+});
+
+test('should verify the flexible checksums the SDK computes, and refuse a wrong one with BadDigest', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'sdk-checksums' }));
+  const data = Buffer.from('The quick brown fox jumps over the lazy dog');
+  const expected = { CRC32: 'QU+jOQ==', CRC32C: 'ImIEBA==', SHA1: 'L9ThxnotKPzthJ7hu3bnORuT6xI=', SHA256: '16j7swfXgJRpypq8sAguT41WUeRtPNt2LQLQvzfJ5ZI=' } as const;
+  for (const algorithm of ['CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const) {
+    // The SDK computes the checksum itself (a header, or an aws-chunked trailer for a stream).
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'sdk-checksums', Key: algorithm, Body: data, ChecksumAlgorithm: algorithm }));
+    expect(put[`Checksum${algorithm}`], `${algorithm} echoed`).toBe(expected[algorithm]);
+    const streamed = await s3.send(
+      new PutObjectCommand({ Bucket: 'sdk-checksums', Key: `${algorithm}-stream`, Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: algorithm }),
+    );
+    expect(streamed[`Checksum${algorithm}`], `${algorithm} trailer echoed`).toBe(expected[algorithm]);
+    const name = `x-amz-checksum-${algorithm.toLowerCase()}`;
+    // A well-formed value of other bytes: BadDigest naming the algorithm, as S3 words it.
+    const wrong = await signedRaw(server, 'PUT', `/sdk-checksums/${algorithm}-wrong`, { [name]: checksumOf(algorithm, Buffer.from('other bytes'))! }, data);
+    expect(wrong.status, `${algorithm}: a wrong value is refused`).toBe(400);
+    expect(wrong.text).toContain(`<Code>BadDigest</Code><Message>The ${algorithm} you specified did not match the calculated checksum.</Message>`);
+    expect(server.store.getObject('sdk-checksums', `${algorithm}-wrong`), 'nothing stored').toBeUndefined();
+    // A value that is no checksum of this algorithm at all (another one's length): InvalidRequest.
+    const malformed = await signedRaw(server, 'PUT', `/sdk-checksums/${algorithm}-malformed`, { [name]: expected[algorithm === 'SHA256' ? 'CRC32' : 'SHA256'] }, data);
+    expect(malformed.text).toContain(`<Code>InvalidRequest</Code><Message>Value for ${name} header is invalid.</Message>`);
+  }
 });
 
 test('should round-trip a bucket CORS configuration as sent', async () => {

@@ -6,7 +6,8 @@
 import { test, expect } from '@playwright/test';
 import { globContains, lintConfiguration } from '../../cli/lint-rules.js';
 import { compileCorsConfiguration, type CorsConfiguration, type CorsRule } from '../../servers/s3/cors/index.js';
-import { compileGlob, globMatches, matchRules } from '../../servers/s3/cors/match.js';
+import { compileGlob, globMatches } from '../../servers/s3/cors/glob.js';
+import { matchRules } from '../../servers/s3/cors/match.js';
 
 /** mulberry32: a small seeded PRNG, so failures reproduce. */
 function prng(seed: number): () => number {

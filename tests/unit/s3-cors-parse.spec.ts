@@ -8,6 +8,7 @@ import {
   type CorsRule,
   MSG_MALFORMED_XML,
   corsConfigurationToXml,
+  detectCorsDocumentShape,
   parseCorsConfiguration,
   validateCorsConfiguration,
 } from '../../servers/s3/cors/index.js';
@@ -160,6 +161,29 @@ test.describe('document shapes', () => {
   test('a Buffer with a UTF-8 byte-order mark parses', () => {
     const buf = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(SEED_ALL, 'utf8')]);
     expect(parseCorsConfiguration(buf)).toMatchObject({ ok: true, shape: 'console-json' });
+  });
+
+  test('the shape is told by the first character after a byte-order mark and white space, as the parser reads it', () => {
+    const rows: Array<[string | Buffer, string | undefined]> = [
+      ['<CORSConfiguration/>', 'xml'],
+      [' \r\n\t[]', 'console-json'],
+      ['\uFEFF{"CORSRules": []}', 'cli-json'],
+      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\n<x/>')]), 'xml'],
+      ['', undefined],
+      ['   ', undefined],
+      ['"CORSRules"', undefined],
+      ['42', undefined],
+      // Not XML/JSON white space: neither parser skips it, so neither does the detector.
+      ['\u00a0[]', undefined],
+      ['\f<CORSConfiguration/>', undefined],
+    ];
+    for (const [text, shape] of rows) {
+      expect(detectCorsDocumentShape(text), JSON.stringify(String(text))).toBe(shape);
+      const r = parseCorsConfiguration(text);
+      if (r.ok) expect(r.shape, `the parser agrees on ${JSON.stringify(String(text))}`).toBe(shape);
+    }
+    expect(parseCorsConfiguration(SEED_ALL)).toMatchObject({ ok: true, shape: detectCorsDocumentShape(SEED_ALL) });
+    expect(parseCorsConfiguration('{"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}')).toMatchObject({ ok: true, shape: 'cli-json' });
   });
 
   test('XML string values keep their whitespace and decode entities and character references', () => {

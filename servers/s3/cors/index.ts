@@ -16,11 +16,13 @@ export type {
   RuleRef,
   S3ErrorInfo,
 } from './types.js';
-export { parseCorsConfiguration, MALFORMED_JSON_CODE } from './parse.js';
+export { parseCorsConfiguration, detectCorsDocumentShape, MALFORMED_JSON_CODE } from './parse.js';
 export { corsConfigurationToXml } from './xml.js';
 export { decidePreflight, decideActual, describeDecision } from './decide.js';
 export { compileCorsConfiguration, parseRequestHeaders } from './match.js';
 export type { CompiledCorsConfiguration } from './match.js';
+export { compileGlob, globMatches } from './glob.js';
+export type { Glob, GlobOptions } from './glob.js';
 export { MAX_RULES, MAX_DOCUMENT_BYTES, MAX_ID_LENGTH } from './validate.js';
 export {
   CORS_METHODS,

@@ -1,50 +1,12 @@
 /**
- * Rule matching (§0, §1.5): globs, the Access-Control-Request-Headers list, and
+ * Rule matching (§0, §1.5): origins and headers against the rule's globs (glob.ts),
+ * the Access-Control-Request-Headers list, and
  * first-match evaluation with fall-through, in the manner of LocalStack's
  * `match_rules` / `_match_rule` [S2] — but pure, and recording why each rule
  * did or did not match.
  */
+import { type Glob, compileGlob, globMatches } from './glob.js';
 import type { CorsConfiguration, CorsRule, RuleEvaluation, RuleRef } from './types.js';
-
-// ---- Globs --------------------------------------------------------------------------------------
-
-/**
- * An anchored `*` glob: `*` matches any run of characters, including the empty
- * run and dots; everything else is literal [S10][S11]. S3 allows at most one `*`
- * per pattern (validate.ts), but a configuration handed to the engine without
- * validation may hold more, and is matched the same way.
- */
-export interface Glob {
-  readonly pattern: string;
-  /** undefined = no `*`: exact comparison. */
-  readonly parts: readonly string[] | undefined;
-  readonly minLength: number;
-}
-
-export function compileGlob(pattern: string): Glob {
-  if (!pattern.includes('*')) return { pattern, parts: undefined, minLength: pattern.length };
-  const parts = pattern.split('*');
-  return { pattern, parts, minLength: pattern.length - (parts.length - 1) };
-}
-
-export function globMatches(g: Glob, s: string): boolean {
-  const parts = g.parts;
-  if (parts === undefined) return s === g.pattern;
-  if (s.length < g.minLength) return false;
-  const head = parts[0] as string;
-  const tail = parts[parts.length - 1] as string;
-  if (!s.startsWith(head) || !s.endsWith(tail)) return false;
-  // Middle segments (only with 2+ stars) in order, between head and tail.
-  let from = head.length;
-  const end = s.length - tail.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const p = parts[i] as string;
-    const at = s.indexOf(p, from);
-    if (at === -1 || at + p.length > end) return false;
-    from = at + p.length;
-  }
-  return true;
-}
 
 // ---- Compiled configuration ---------------------------------------------------------------------
 
@@ -95,7 +57,7 @@ export function compileCorsConfiguration(config: CorsConfiguration): CompiledCor
         expose: r.ExposeHeaders && [...r.ExposeHeaders],
         maxAge: r.MaxAgeSeconds,
       },
-      origins: r.AllowedOrigins.map(compileGlob),
+      origins: r.AllowedOrigins.map((o) => compileGlob(o)),
       wildcardOrigin: r.AllowedOrigins.includes('*'),
       methods: [...r.AllowedMethods],
       headers: (r.AllowedHeaders ?? []).map((h) => compileGlob(h.toLowerCase())),

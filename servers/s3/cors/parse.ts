@@ -37,18 +37,43 @@ export function parseCorsConfiguration(text: string | Buffer): ParseResult {
 
 function parseDocument(text: string | Buffer): ParseResult {
   const bytes = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
-  let s = typeof text === 'string' ? text : text.toString('utf8');
-  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1); // byte-order mark
-  const first = firstNonSpace(s);
-  if (first === undefined) {
+  const s = withoutBom(typeof text === 'string' ? text : text.toString('utf8'));
+  if (firstNonSpace(s) === undefined) {
     // UNVERIFIED choice: an empty document is MalformedXML (an empty PutBucketCors
     // body cannot validate against the schema; no capture of S3's answer).
     return fail(malformedXml('the document is empty'));
   }
-  if (first === '<') return parseXmlDocument(s, bytes);
-  return parseJsonDocument(s);
+  const shape = shapeOf(s);
+  if (shape === 'xml') return parseXmlDocument(s, bytes);
+  return parseJsonDocument(s, shape);
 }
 
+/**
+ * The one shape detector (§1.1), used by the parser, `corsproof lint` and PutBucketCors: the first
+ * character after a byte-order mark and XML/JSON white space decides — `<` PutBucketCors XML, `[`
+ * the S3 console's bare array of rules, `{` the CLI/SDK's `{"CORSRules": [...]}`. Anything else
+ * (an empty document, a JSON string or number, plain text) is no shape: undefined.
+ */
+export function detectCorsDocumentShape(text: string | Buffer): CorsDocumentShape | undefined {
+  return shapeOf(withoutBom(typeof text === 'string' ? text : text.toString('utf8')));
+}
+
+function shapeOf(s: string): CorsDocumentShape | undefined {
+  switch (firstNonSpace(s)) {
+    case '<':
+      return 'xml';
+    case '[':
+      return 'console-json';
+    case '{':
+      return 'cli-json';
+    default:
+      return undefined;
+  }
+}
+
+const withoutBom = (s: string): string => (s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
+
+/** White space as XML and JSON both define it: space, tab, LF, CR. */
 function firstNonSpace(s: string): string | undefined {
   for (let i = 0; i < s.length; i++) {
     const c = s[i] as string;
@@ -61,7 +86,7 @@ const fail = (error: S3ErrorInfo): ParseResult => ({ ok: false, error });
 
 // ---- JSON ---------------------------------------------------------------------------------------
 
-function parseJsonDocument(s: string): ParseResult {
+function parseJsonDocument(s: string, shape: CorsDocumentShape | undefined): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(s);
@@ -70,21 +95,15 @@ function parseJsonDocument(s: string): ParseResult {
     const reason = where ? formatJsonSyntaxError(where) : String((e as Error).message);
     return fail({ status: 400, code: MALFORMED_JSON_CODE, message: `Invalid JSON: ${reason}` });
   }
-  let shape: CorsDocumentShape;
-  let config: unknown;
-  if (Array.isArray(value)) {
-    shape = 'console-json';
-    config = { CORSRules: value };
-  } else if (typeof value === 'object' && value !== null) {
-    shape = 'cli-json';
-    config = value;
-  } else {
+  // JSON that parses is an array exactly when it starts with `[`, an object when with `{`.
+  if (shape === undefined) {
     return fail(
       malformedXml(
         `expected a JSON array of rules (S3 console) or an object {"CORSRules": [...]} (CLI/SDK), got ${JSON.stringify(value)}`,
       ),
     );
   }
+  const config: unknown = shape === 'console-json' ? { CORSRules: value } : value;
   const structural = checkConfigurationStructure(config);
   if (structural) return fail(structural);
   const valid = config as CorsConfiguration;
