@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { CorsConfiguration, PreflightDecision } from '../servers/s3/cors/index.js';
+import type { CorsConfiguration, PreflightDecision, RuleRef } from '../servers/s3/cors/index.js';
 import { evaluate, unsafeRequestHeaders, type CorsRequest, type PreflightCacheEntry, type RequestEvaluation } from './oracle.js';
 import type { FlowId, FlowStep } from '../servers/site/sdk/contract.js';
 import { FLOW_IDS } from '../servers/site/sdk/contract.js';
@@ -159,6 +159,8 @@ export interface FlowTraceEntry {
   /** The unsafe request headers (the preflight's Access-Control-Request-Headers). */
   unsafe: string[];
   cleanup: boolean;
+  /** The rule that answered (the preflight's, else the actual request's), when one matched. */
+  rule?: RuleRef;
 }
 
 export interface FlowPrediction {
@@ -229,6 +231,9 @@ export function simulateFlow(flow: FlowDescription, config: CorsConfiguration | 
       entry.attempts = attempt;
       const e = evaluate(config, req, origin, { ...(r.resource === 'object' ? { key } : {}), cache: entries });
       if (e.preflight.sent) entry.preflights++;
+      const rule = e.preflight.sent ? (e.preflight.sent.decision.kind === 'allowed' ? e.preflight.sent.decision.rule : undefined) : e.actual.decision.rule;
+      if (rule) entry.rule = rule;
+      else delete entry.rule;
       if (e.cache) entries.push(e.cache);
       entry.sent = e.actual.sent;
       if (e.block) {
