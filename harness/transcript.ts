@@ -68,6 +68,11 @@ export function transcript(e: CaseEvidence, pageUrl: string): string {
   lines.push(`1. page: the browser loaded ${pageUrl} (origin ${new URL(pageUrl).origin})`);
   if (!e.serverRecord) {
     lines.push(`2.–3. requests to ${e.target}: ${NO_RECORD}; what the engine did is below`);
+  } else if (e.run.result.steps[0]?.requests) {
+    // A client flow makes many requests: the bucket's record in arrival order, each preflight
+    // before the request it asked about.
+    if (e.exchanges.length === 0) lines.push('2.–3. requests: none reached the bucket');
+    for (const x of e.exchanges) lines.push(x.method === 'OPTIONS' ? '2. preflight:' : '3. request:', ...describeExchange(x));
   } else {
     const preflights = e.exchanges.filter((x) => x.method === 'OPTIONS');
     const actual = e.exchanges.filter((x) => x.method !== 'OPTIONS');
