@@ -5,12 +5,21 @@
  * Ports: `--bucket-port` / `--site-port`, else CORSPROOF_BUCKET_PORT / CORSPROOF_SITE_PORT (from the
  * environment or `.env`), else free ports. Credentials: CORSPROOF_ACCESS_KEY_ID,
  * CORSPROOF_SECRET_ACCESS_KEY, CORSPROOF_REGION (defaults corsproof / corsproof-secret / us-east-1).
+ *
+ * The servers' exchange log is bounded (SERVE_KEEP_EXCHANGES): `serve` may run for days, and a
+ * test run's log keeps every exchange only because it lives for one run.
  */
 import { config as loadDotenv } from 'dotenv';
 import getPort from 'get-port';
 import { ExchangeLog } from '../servers/exchange-log.js';
-import { DEFAULT_CREDENTIALS, DEFAULT_WEBSITE_DOMAIN, startBucketServer, type AnonymousAccess } from '../servers/bucket/index.js';
-import { startSiteServer } from '../servers/site/index.js';
+import { DEFAULT_CREDENTIALS, DEFAULT_WEBSITE_DOMAIN, startBucketServer, type AnonymousAccess, type BucketServer } from '../servers/bucket/index.js';
+import { startSiteServer, type SiteServer } from '../servers/site/index.js';
+
+/**
+ * How many exchanges a long-lived `corsproof serve` keeps in memory: the newest 1000 (a few MB),
+ * plus those of any case id still being read (ExchangeLog.hold); older ones are dropped.
+ */
+export const SERVE_KEEP_EXCHANGES = 1000;
 
 export const SERVE_HELP = `Usage: corsproof serve [options]
 
@@ -26,12 +35,15 @@ Options:
                                policy grants) or 'open' (unsigned object reads/writes allowed)
   --help                       show this help
 
+The servers keep the newest ${SERVE_KEEP_EXCHANGES} exchanges (requests and answers) in memory;
+older ones are dropped.
+
 Credentials for signed requests: CORSPROOF_ACCESS_KEY_ID, CORSPROOF_SECRET_ACCESS_KEY,
 CORSPROOF_REGION (defaults ${DEFAULT_CREDENTIALS.accessKeyId} / ${DEFAULT_CREDENTIALS.secretAccessKey} / ${DEFAULT_CREDENTIALS.region}). A .env file in the
 current directory is read.
 `;
 
-interface ServeFlags {
+export interface ServeFlags {
   bucketPort?: number;
   sitePort?: number;
   host: string;
@@ -101,31 +113,15 @@ export async function serve(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  const host = flags.host;
-  const log = new ExchangeLog();
-  const credentials = {
-    accessKeyId: process.env['CORSPROOF_ACCESS_KEY_ID'] || DEFAULT_CREDENTIALS.accessKeyId,
-    secretAccessKey: process.env['CORSPROOF_SECRET_ACCESS_KEY'] || DEFAULT_CREDENTIALS.secretAccessKey,
-    region: process.env['CORSPROOF_REGION'] || DEFAULT_CREDENTIALS.region,
-  };
-  const closers: Array<() => Promise<void>> = [];
-  const closeAll = async () => {
-    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
-  };
+  let running: Serving;
   try {
-    const bucketPort = flags.bucketPort ?? (await getPort({ host }));
-    const bucket = await startBucketServer({ host, port: bucketPort, log, credentials, anonymousAccess: flags.anonymousAccess });
-    closers.push(() => bucket.close());
-    const sitePort = flags.sitePort ?? (await getPort({ host, exclude: [bucket.port] }));
-    const site = await startSiteServer({ host, port: sitePort, log });
-    closers.push(() => site.close());
+    running = await startServing(flags, process.env);
     process.stdout.write(
-      `bucket ${bucket.url}\n` +
-        `site ${site.url}\n` +
-        `website ${bucket.websiteUrl('<bucket>')} (host-routed to the bucket port)\n`,
+      `bucket ${running.bucket.url}\n` +
+        `site ${running.site.url}\n` +
+        `website ${running.bucket.websiteUrl('<bucket>')} (host-routed to the bucket port)\n`,
     );
   } catch (e) {
-    await closeAll();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
       process.stderr.write(`corsproof serve could not listen (${err.code}): ${err.message}\n`);
@@ -141,6 +137,41 @@ export async function serve(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await closeAll();
+  await running.close();
   return 0;
+}
+
+export interface Serving {
+  bucket: BucketServer;
+  site: SiteServer;
+  /** Both servers' exchanges, bounded to SERVE_KEEP_EXCHANGES. */
+  log: ExchangeLog;
+  close(): Promise<void>;
+}
+
+/** What `corsproof serve` runs: the bucket and site servers on one bounded exchange log. */
+export async function startServing(flags: ServeFlags, env: NodeJS.ProcessEnv): Promise<Serving> {
+  const host = flags.host;
+  const log = new ExchangeLog({ keep: SERVE_KEEP_EXCHANGES });
+  const credentials = {
+    accessKeyId: env['CORSPROOF_ACCESS_KEY_ID'] || DEFAULT_CREDENTIALS.accessKeyId,
+    secretAccessKey: env['CORSPROOF_SECRET_ACCESS_KEY'] || DEFAULT_CREDENTIALS.secretAccessKey,
+    region: env['CORSPROOF_REGION'] || DEFAULT_CREDENTIALS.region,
+  };
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const bucketPort = flags.bucketPort ?? (await getPort({ host }));
+    const bucket = await startBucketServer({ host, port: bucketPort, log, credentials, anonymousAccess: flags.anonymousAccess });
+    closers.push(() => bucket.close());
+    const sitePort = flags.sitePort ?? (await getPort({ host, exclude: [bucket.port] }));
+    const site = await startSiteServer({ host, port: sitePort, log });
+    closers.push(() => site.close());
+    return { bucket, site, log, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
 }

@@ -69,8 +69,11 @@ const PATTERNS: Record<EngineName, Pattern[]> = {
   ],
 };
 
-/** Chromium says so when the refusal came from the preflight; the others do not. */
-const CHROMIUM_PREFLIGHT = /Response to preflight request doesn't pass access control check/;
+/**
+ * Chromium says so when the refusal came from the preflight ("Response to preflight request …", or
+ * "… in preflight response." for a refused method or header); the others do not.
+ */
+const CHROMIUM_PREFLIGHT = /Response to preflight request doesn't pass access control check|in preflight response\.?$/;
 
 export interface Classification {
   /** Reasons the engine's message is consistent with (two when the engine merges them). */

@@ -111,6 +111,7 @@ export function sideBySide(e: CaseEvidence): string {
   return [
     `expected: ${exp}`,
     `oracle:   ${oracleText(e)} — ${e.oracle.why}`,
+    ...(e.expected.why ? [`why:      ${e.expected.why}`] : []),
     `engine:   ${eng}`,
     `engine said: ${e.classification?.message ?? JSON.stringify(e.run.messages.map((m) => m.text))}`,
     `page saw: ${JSON.stringify(e.run.result.steps.map((s) => pageSaw(s)))}`,

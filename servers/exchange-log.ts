@@ -40,29 +40,85 @@ export interface Exchange {
 
 type Waiter = { predicate: (x: Exchange) => boolean; resolve: (x: Exchange) => void };
 
+export interface ExchangeLogOptions {
+  /**
+   * Keep only the newest `keep` exchanges, besides those of held case ids (see `hold`); older ones
+   * are dropped as new ones arrive. Default: keep everything — a test run keeps every exchange of
+   * every case. A long-lived `corsproof serve` sets a bound (cli/serve.ts).
+   */
+  keep?: number;
+}
+
+/**
+ * Every exchange the servers answered, in arrival order.
+ *
+ * Bounded when `keep` is set: the newest `keep` exchanges stay, plus every exchange of a case id
+ * someone is still reading (`hold`); anything older goes. Memory is then bounded too, since one
+ * exchange is: Node refuses request header sections over 16 KiB, and the response headers come
+ * from S3's own (a CORS configuration is at most 64 KB). Measured: about 770 bytes of JSON per
+ * exchange for a simple GET (tests/server/cli-serve.spec.ts).
+ */
 export class ExchangeLog {
   private readonly entries: Exchange[] = [];
   private seq = 0;
   private waiters: Waiter[] = [];
+  private readonly keep: number;
+  /** Held case ids and how many holders each has. */
+  private readonly holds = new Map<string, number>();
+  /** Entries not protected by a hold (the ones `keep` bounds). */
+  private unheld = 0;
+  /** Exchanges dropped to stay within `keep`. */
+  dropped = 0;
+
+  constructor(options: ExchangeLogOptions = {}) {
+    const keep = options.keep ?? Infinity;
+    if (!(keep >= 0)) throw new Error(`ExchangeLog keep must be a number >= 0, got ${keep}`);
+    this.keep = keep;
+  }
 
   record(entry: Omit<Exchange, 'seq'>): Exchange {
     const full: Exchange = { seq: ++this.seq, ...entry };
     this.entries.push(full);
+    if (!this.isHeld(full)) this.unheld++;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
       if (w.predicate(full)) w.resolve(full);
       else still.push(w);
     }
     this.waiters = still;
+    this.trim();
     return full;
   }
 
+  /** The exchanges kept, oldest first. */
   all(): readonly Exchange[] {
     return this.entries;
   }
 
   forCase(caseId: string): Exchange[] {
     return this.entries.filter((e) => e.caseId === caseId);
+  }
+
+  /**
+   * Keeps every exchange of `caseId` — already recorded and still to come — whatever the bound,
+   * until the returned function is called (each holder releases once).
+   */
+  hold(caseId: string): () => void {
+    if (!this.holds.has(caseId)) this.unheld -= this.entries.filter((e) => e.caseId === caseId).length;
+    this.holds.set(caseId, (this.holds.get(caseId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = this.holds.get(caseId)! - 1;
+      if (n > 0) {
+        this.holds.set(caseId, n);
+        return;
+      }
+      this.holds.delete(caseId);
+      this.unheld += this.entries.filter((e) => e.caseId === caseId).length;
+      this.trim();
+    };
   }
 
   /** Resolves with the first exchange (already recorded or future) that satisfies `predicate`. */
@@ -87,6 +143,22 @@ export class ExchangeLog {
 
   clear(): void {
     this.entries.length = 0;
+    this.unheld = 0;
+  }
+
+  private isHeld(e: Exchange): boolean {
+    return e.caseId !== undefined && this.holds.has(e.caseId);
+  }
+
+  /** Drops the oldest exchanges no hold protects until `keep` remain. */
+  private trim(): void {
+    let from = 0;
+    while (this.unheld > this.keep) {
+      while (this.isHeld(this.entries[from]!)) from++;
+      this.entries.splice(from, 1);
+      this.unheld--;
+      this.dropped++;
+    }
   }
 }
 

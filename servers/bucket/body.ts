@@ -10,6 +10,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from './errors.js';
 
+const BODY_FAILURE = Symbol('corsproof.bodyFailure');
+
+/**
+ * The rest of `req`'s body will never arrive as valid HTTP (Node's parser rejected it, see
+ * parser-errors.ts): `readBody` rejects with `err`, now or when it is called, so the request's own
+ * handler answers it with S3's error through the usual writers.
+ */
+export function failBody(req: IncomingMessage, err: Error): void {
+  const r = req as unknown as Record<symbol, Error | undefined>;
+  if (r[BODY_FAILURE]) return;
+  r[BODY_FAILURE] = err;
+  req.emit(BODY_FAILURE, err);
+}
+
 /**
  * Reads the whole body into memory, refusing more than `limit` bytes.
  *
@@ -23,6 +37,8 @@ export async function readBody(
   res: ServerResponse,
   opts: { limit: number; tooLarge: (size: number) => Error; declaredSize?: number; drainCap?: number },
 ): Promise<Buffer> {
+  const failed = (req as unknown as Record<symbol, Error | undefined>)[BODY_FAILURE];
+  if (failed) throw failed;
   const declared = opts.declaredSize ?? contentLength(req);
   const expectsContinue = /100-continue/i.test(req.headers['expect'] ?? '');
   const drainCap = opts.drainCap ?? Math.max(opts.limit * 4, 64 * 1024 * 1024);
@@ -66,16 +82,22 @@ export async function readBody(
       cleanup();
       reject(Errors.incompleteBody());
     };
+    const onFailure = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      req.off(BODY_FAILURE, onFailure);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onAborted);
+    req.on(BODY_FAILURE, onFailure);
   });
 }
 

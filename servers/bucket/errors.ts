@@ -128,7 +128,7 @@ export const Errors = {
       ['Size', String(size)],
       ['MaxSizeAllowed', String(max)],
     ]),
-  /** corsproof deviation: S3 stores such keys literally; this emulator refuses them (see rest.ts). */
+  /** corsproof deviation: S3 stores such keys literally; this emulator refuses them (see rest.ts checkObjectAddress). */
   dotSegmentKey: (key: string) =>
     e(400, 'InvalidArgument', "Object keys with '.' or '..' path segments are not supported by this server.", [
       ['ArgumentName', 'key'],

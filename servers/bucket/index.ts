@@ -29,15 +29,13 @@
  * configuration documents up to `limits.configBytes` (default 64 KiB, S3's CORS document limit;
  * MaxMessageLengthExceeded above). Everything lives in memory.
  */
-import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
-import type { Socket } from 'node:net';
 import { listenHttp, type Listener } from '../listen.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { recordExchanges, type ExchangeLog } from '../exchange-log.js';
 import type { Credentials } from './auth.js';
 import { type AnonymousAccess, type Env, type Limits, errorHandler, newCtx, targetHost } from './context.js';
-import { Errors, S3Error, errorXml } from './errors.js';
+import { answerParserErrors } from './parser-errors.js';
 import { handleRest } from './rest.js';
 import { MemoryBucketStore, type BucketStore } from './store.js';
 import { handleWebsite, websiteBucketOf } from './website.js';
@@ -156,7 +154,8 @@ export async function startBucketServer(opts: BucketServerOptions): Promise<Buck
       // request id). UNVERIFIED choice: S3's answer is not recorded; the request is served as if the
       // unknown expectation were absent (RFC 9110 lets a server ignore it), so every answer is S3's.
       server.on('checkExpectation', (req, res) => server.emit('request', req, res));
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerUnparseable(err, socket, opts.log));
+      // Requests Node's HTTP parser rejects: an S3 error, never over another answer (parser-errors.ts).
+      answerParserErrors(server, opts.log);
     });
     listeners.push(l);
     return l.port;
@@ -176,51 +175,4 @@ export async function startBucketServer(opts: BucketServerOptions): Promise<Buck
       await Promise.all(listeners.map((l) => l.close()));
     },
   };
-}
-
-/**
- * Requests Node's HTTP parser rejects (CR/LF inside a header value, malformed request lines, …)
- * never reach Express. Answer them with an S3 error document, close the connection, and log the
- * event so the harness can still see it.
- * UNVERIFIED choice: S3's answer to an unparseable request is not in the reference; we send 400
- * BadRequest "An error occurred when parsing the HTTP request." (the S3 BadRequest wording) — and
- * RequestHeaderSectionTooLarge for an oversize header block.
- */
-function answerUnparseable(err: NodeJS.ErrnoException, socket: Socket, log: ExchangeLog): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const requestId = randomBytes(8).toString('hex').toUpperCase();
-  const hostId = randomBytes(57).toString('base64');
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const s3 = tooLarge
-    ? new S3Error(400, 'RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.')
-    : Errors.badRequestParse();
-  const body = errorXml(s3, requestId, hostId);
-  const headers: Record<string, string> = {
-    'x-amz-request-id': requestId,
-    'x-amz-id-2': hostId,
-    'Content-Type': 'application/xml',
-    'Content-Length': String(Buffer.byteLength(body)),
-    Date: new Date().toUTCString(),
-    Server: 'AmazonS3',
-    Connection: 'close',
-  };
-  socket.end(
-    `HTTP/1.1 400 Bad Request\r\n${Object.entries(headers)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('')}\r\n${body}`,
-  );
-  log.record({
-    at: new Date().toISOString(),
-    server: 'bucket',
-    method: '(unparseable)',
-    url: '',
-    requestHeaders: {},
-    status: 400,
-    responseHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
-    note: `request rejected by the HTTP parser (${err.code ?? err.message}); answered ${s3.code}`,
-    durationMs: 0,
-  });
 }

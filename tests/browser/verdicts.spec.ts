@@ -9,32 +9,16 @@
  */
 import { test, expect } from '../config/test.js';
 import { loadFixtures, loadScenarios } from '../../harness/data.js';
-import type { CaseEvidence } from '../../harness/case.js';
+import { sideBySide } from '../../harness/transcript.js';
+import { compareWithEngine } from '../../harness/messages.js';
 import { checkFixture, checkScenarios, loadCheckPlan } from '../../harness/check-plan.js';
-import { caseExpectation, expectationLabel, expectationTitle, titleOrigins } from '../../harness/expectation.js';
+import { caseExpectation, expectationTitle, titleOrigins } from '../../harness/expectation.js';
 import type { EngineName } from '../../engines/types.js';
 
 // `corsproof check` runs this same suite on the user's configuration and page origins.
 const plan = loadCheckPlan();
 const scenarios = plan ? checkScenarios(plan, loadScenarios()) : loadScenarios();
 const fixtures = plan ? plan.origins.map((o) => ({ fixture: checkFixture(plan, o, scenarios), origin: o })) : loadFixtures().map((fixture) => ({ fixture, origin: undefined }));
-
-function sideBySide(e: CaseEvidence): string {
-  const where = (at: string | undefined) => (at ? ` at the ${at}` : e.serverRecord ? '' : ', where unknown: no server record');
-  const exp = expectationLabel(e.expected);
-  const ora = e.oracle.verdict === 'blocked' ? `blocked (${e.oracle.reason} at the ${e.oracle.at})` : e.oracle.verdict;
-  const eng = e.observed === 'blocked' ? `blocked (${e.classification?.reasons.join('|') ?? 'no CORS message'}${where(e.observedAt)})` : e.observed;
-  const server = e.exchanges.map((x) => `${x.method} → ${x.status}${x.responseHeaders['access-control-allow-origin'] ? ` ACAO ${x.responseHeaders['access-control-allow-origin']}` : ''}`);
-  return [
-    `expected: ${exp}`,
-    `oracle:   ${ora} — ${e.oracle.why}`,
-    ...(e.expected.why ? [`why:      ${e.expected.why}`] : []),
-    `engine:   ${eng}`,
-    `engine said: ${e.classification?.message ?? JSON.stringify(e.run.messages.map((m) => m.text))}`,
-    `page saw: ${JSON.stringify(e.run.result.steps.map((s) => (s.settled === 'response' ? `${s.status} ${s.type}` : `${s.errorName}: ${s.errorMessage}`)))}`,
-    `server record: ${server.join(', ') || 'nothing'}`,
-  ].join('\n');
-}
 
 for (const { fixture, origin } of fixtures) {
   test.describe(`${fixture.id}: ${fixture.description}`, () => {
@@ -75,6 +59,9 @@ for (const { fixture, origin } of fixtures) {
           expect(e.classification, `the engine printed a CORS message\n${why}`).toBeDefined();
           expect(e.classification!.reasons, `reason\n${why}`).toContain(e.expected.reason);
           if (e.serverRecord) expect(e.observedAt, `where the request was stopped\n${why}`).toBe(e.oracle.at);
+          // What `corsproof explain` tells users this engine prints for the reason is what it printed.
+          const said = compareWithEngine(e.engine as EngineName, e.expected.reason, e.run.messages, e.oracle.at ? { at: e.oracle.at } : {});
+          expect.soft(said.ok, `explain's line for ${e.engine} / ${e.expected.reason}:\n  ${said.expectedLine}\nthe engine printed:\n  ${said.printed}`).toBe(true);
           if (e.classification!.preflight !== undefined) {
             expect(e.classification!.preflight, 'the engine says whether the preflight failed').toBe(e.oracle.at === 'preflight');
           }

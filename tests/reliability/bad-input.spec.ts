@@ -33,31 +33,22 @@ const TIME_LIMIT_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 
 /**
- * Defects this suite found that are not fixed yet (servers/ and the CORS engine are not this
- * suite's files). Each is kept out of the random input, so the properties keep guarding everything
- * else, and is reproduced exactly by its own `test.fail()` test at the end of this file: the day it
- * is fixed, that test reports "expected to fail, but passed" — then delete the entry and its guard.
+ * Defects this suite found, all fixed; their regression tests are at the end of this file. A defect
+ * found later is fixed, not set aside: the properties below keep every kind of input in play.
  */
-const KNOWN = {
+const FIXED = {
   /**
-   * A HEAD request that Node's HTTP parser rejects (header section over 16 KiB, malformed request
-   * line, garbage pipelined after it) is answered by answerUnparseable (servers/bucket/index.ts)
-   * 400 with an XML body whatever the method; a client that sent HEAD reads no body, so the bytes
-   * break its connection (Node: "Parse Error: Data after `Connection: close`").
+   * A HEAD request that Node's HTTP parser rejects (header section over 16 KiB, malformed header)
+   * was answered 400 with an XML body; a client that sent HEAD reads no body, so the bytes broke
+   * its connection (Node: "Parse Error: Data after `Connection: close`"). servers/bucket/parser-errors.ts.
    */
   headOverflowBody: 'HEAD rejected by the HTTP parser → 400 with a body',
   /**
-   * answerUnparseable writes its 400 straight to the socket even when the connection already
-   * carried a request whose answer is pending or sent (pipelining: a valid request followed by
-   * bytes the parser rejects). The first answer is then lost, or the 400 follows a response that
-   * said `Connection: close` / is delimited by the close. Node's own default handler writes its 400
-   * only while nothing was written on the socket (bytesWritten === 0).
+   * A parser error after a pipelined request (a valid request followed by bytes the parser
+   * rejects) was answered straight on the socket, over the first request's pending answer.
+   * servers/bucket/parser-errors.ts waits for every earlier answer, then refuses.
    */
   pipelinedParserError: 'parser error after a pipelined request → 400 written over the pending response',
-} as const;
-
-/** Defects this suite found that are fixed; their regression tests are at the end of this file. */
-const FIXED = {
   /** Node answered `Expect: <anything but 100-continue>` itself (417, no S3 error document, no x-amz-request-id). */
   expect417: 'Expect header other than 100-continue → bare 417 from Node',
   /** A stored ExposeHeader like `x-☃` made every matching request a 500 or an HTML stack trace (servers/bucket/cors-http.ts wireValue). */
@@ -92,8 +83,6 @@ const tally = {
   internalErrors: [] as string[],
   codes: new Map<string, number>(),
   serverLoggedUnexpected: [] as string[],
-  /** How often each KNOWN defect was met (and set aside). */
-  knownHits: {} as Record<string, number>,
   properties: [] as Array<{ name: string; runs: number; interrupted: boolean; ms: number }>,
 };
 
@@ -200,11 +189,9 @@ async function sendChecked(method: string, path: string, headers: Record<string,
     }
     const code = (e as NodeJS.ErrnoException).code;
     const extra = (e as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '';
-    if (code === 'HPE_CLOSED_CONNECTION' && /^HTTP\/1\.1 400 Bad Request\r\n/.test(extra)) {
-      // A complete answer, then a parser refusal written after it: KNOWN.pipelinedParserError.
-      tally.knownHits[KNOWN.pipelinedParserError] = (tally.knownHits[KNOWN.pipelinedParserError] ?? 0) + 1;
-      return undefined;
-    }
+    // FIXED.headOverflowBody / FIXED.pipelinedParserError, if they ever come back.
+    if (code === 'HPE_CLOSED_CONNECTION')
+      throw new Error(`bytes after an answer that closed the connection, for ${method} ${path.slice(0, 200)}: ${JSON.stringify(extra.slice(0, 300))}`);
     // The server may refuse (answer and close) while the client is still writing a large request;
     // whether it is still alive is checked after every batch.
     if (code === 'ECONNRESET' || code === 'EPIPE') {
@@ -256,12 +243,6 @@ function checkRawReplies(raw: Buffer, what: string, requestMethod: string): void
   }
   let rest = raw.toString('latin1');
   let method = requestMethod;
-  const parserRefusal = /^HTTP\/1\.1 400 [^\r]*\r\n(?:[^\r]+\r\n)*Connection: close\r\n/i;
-  if (method === 'HEAD' && parserRefusal.test(rest) && /\r\nContent-Length: [1-9]/i.test(rest.slice(0, rest.indexOf('\r\n\r\n')))) {
-    // Known defect (KNOWN.headOverflowBody): read it as the unnamed request it was answered as.
-    tally.knownHits[KNOWN.headOverflowBody] = (tally.knownHits[KNOWN.headOverflowBody] ?? 0) + 1;
-    method = '?';
-  }
   while (rest.length > 0) {
     const m = /^HTTP\/1\.1 (\d{3}) [^\r\n]*\r\n/.exec(rest);
     if (!m) throw new Error(`not an HTTP response for ${what}: ${JSON.stringify(rest.slice(0, 200))}`);
@@ -293,14 +274,8 @@ function checkRawReplies(raw: Buffer, what: string, requestMethod: string): void
       // No Content-Length and not chunked: the body runs to the end of the connection (HTTP/1.0 style).
       const len = headers['content-length'] !== undefined ? Number(headers['content-length']) : bodyless ? 0 : rest.length - bodyStart;
       if (!bodyless) body = rest.slice(bodyStart, bodyStart + len);
-      if (headers['content-length'] === undefined && !bodyless) {
-        // Close-delimited: a parser refusal appended after it belongs to KNOWN.pipelinedParserError.
-        const appended = body.indexOf('HTTP/1.1 400 Bad Request\r\n');
-        if (appended > 0) {
-          tally.knownHits[KNOWN.pipelinedParserError] = (tally.knownHits[KNOWN.pipelinedParserError] ?? 0) + 1;
-          body = body.slice(0, appended);
-        }
-      }
+      if (headers['content-length'] === undefined && !bodyless && body.includes('HTTP/1.1 400 Bad Request\r\n'))
+        throw new Error(`a parser refusal written into a close-delimited answer for ${what} (${FIXED.pipelinedParserError})`);
       // A HEAD response announces a length it does not send; we cannot tell here, so stop parsing.
       if (method !== 'HEAD' && body.length < len) return;
       bodyStart += body.length;
@@ -311,11 +286,8 @@ function checkRawReplies(raw: Buffer, what: string, requestMethod: string): void
       method = '?';
     }
     rest = rest.slice(bodyStart);
-    if (rest.length > 0 && /close/i.test(headers['connection'] ?? '')) {
-      // Bytes after a response that closes the connection: KNOWN.pipelinedParserError.
-      tally.knownHits[KNOWN.pipelinedParserError] = (tally.knownHits[KNOWN.pipelinedParserError] ?? 0) + 1;
-      return;
-    }
+    if (rest.length > 0 && /close/i.test(headers['connection'] ?? ''))
+      throw new Error(`bytes after an answer that closed the connection for ${what}: ${JSON.stringify(rest.slice(0, 200))} (${FIXED.headOverflowBody} / ${FIXED.pipelinedParserError})`);
   }
 }
 
@@ -672,12 +644,6 @@ test('header values: random values on object and bucket requests', async () => {
       fc.constantFrom<string>('GET', 'HEAD', 'PUT', 'OPTIONS', 'DELETE'),
       fc.constantFrom<string>('/victim/precious.bin', '/victim/new-object', '/victim', '/fuzz-cors?cors', '/', '/victim/precious.bin?response-content-type=x'),
       async (headers, m, path) => {
-        // Known defect: KNOWN.headOverflowBody.
-        const known = (k: string) => (tally.knownHits[k] = (tally.knownHits[k] ?? 0) + 1);
-        if (m === 'HEAD' && Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0) > 12_000) {
-          known(KNOWN.headOverflowBody);
-          m = 'GET';
-        }
         // Overwriting or deleting the precious objects is legal (open mode); it is not what this property is about.
         if ((m === 'PUT' || m === 'DELETE') && path.startsWith('/victim/precious')) path = '/victim/scratch';
         if (m === 'DELETE' && (path === '/victim' || path === '/fuzz-cors?cors')) m = 'GET';
@@ -783,7 +749,6 @@ test('no request reached the server\'s unexpected-error path', async ({}, testIn
     closedWithoutAnswer: tally.closedWithoutAnswer,
     clientRefused: tally.clientRefused,
     internalErrors: tally.internalErrors.length,
-    knownDefectsSetAside: tally.knownHits,
     properties: tally.properties,
     codes: Object.fromEntries([...tally.codes].sort((a, b) => b[1] - a[1])),
   };
@@ -798,9 +763,9 @@ function latin1(s: string): string {
   return [...s].filter((c) => { const n = c.charCodeAt(0); return c.length === 1 && n >= 0x20 && n <= 0xff && n !== 0x7f; }).join('');
 }
 
-// ---- known defects, reproduced exactly (see KNOWN), and regression tests of FIXED ones ------------------------------------------------
+// ---- regression tests of the FIXED defects ------------------------------------------------------
 
-test.describe('known defects (expected to fail until fixed), and fixed ones', () => {
+test.describe('fixed defects', () => {
   test(`${FIXED.expect417}: an S3 answer is expected`, async ({}, testInfo) => {
     testInfo.annotations.push({ type: 'fixed', description: "servers/bucket/index.ts: 'checkExpectation' serves the request" });
     const a = await send('GET', '/victim/precious.bin', { Expect: 'x' });
@@ -808,18 +773,35 @@ test.describe('known defects (expected to fail until fixed), and fixed ones', ()
     expect(a.status, 'the object is served').toBe(200);
   });
 
-  test(`${KNOWN.headOverflowBody}: a bodyless answer is expected`, async ({}, testInfo) => {
-    testInfo.annotations.push({ type: 'known-issue', description: KNOWN.headOverflowBody });
-    test.fail();
+  test(`fixed: ${FIXED.headOverflowBody}: a bodyless answer is expected`, async ({}, testInfo) => {
+    testInfo.annotations.push({ type: 'fixed', description: 'servers/bucket/parser-errors.ts: no body after a refused HEAD' });
     const a = await send('HEAD', '/victim/precious.bin', { 'x-amz-meta-big': 'a'.repeat(17_000) });
     expect(a.status).toBe(400);
+    expect(a.headers['x-amz-request-id']).toMatch(/^[0-9A-F]{16}$/);
+    expect(a.body.length).toBe(0);
+    const reply = (await sendBytes(Buffer.from(`HEAD /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-meta-big: ${'a'.repeat(17_000)}\r\n\r\n`, 'latin1'))).toString('latin1');
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(reply.indexOf('\r\n\r\n'), 'the header block is all there is').toBe(reply.length - 4);
   });
 
-  test(`${KNOWN.pipelinedParserError}: the first request's answer is expected first`, async ({}, testInfo) => {
-    testInfo.annotations.push({ type: 'known-issue', description: KNOWN.pipelinedParserError });
-    test.fail();
-    const reply = (await sendBytes(Buffer.from('HEAD /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\u0000garbage\r\n\r\n', 'latin1'))).toString('latin1');
-    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+  test(`fixed: ${FIXED.pipelinedParserError}: the first request's answer is expected first`, async ({}, testInfo) => {
+    testInfo.annotations.push({ type: 'fixed', description: 'servers/bucket/parser-errors.ts: the refusal waits for every earlier answer' });
+    const reply = (await sendBytes(Buffer.from('GET /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\u0000garbage\r\n\r\n', 'latin1'))).toString('latin1');
+    const end = reply.indexOf('\r\n\r\n') + 4;
+    const first = reply.slice(0, end);
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const length = Number(/\r\nContent-Length: (\d+)\r\n/.exec(first)?.[1]);
+    const precious = PRECIOUS.get('precious.bin')!;
+    expect(length).toBe(precious.length);
+    expect(Buffer.from(reply.slice(end, end + length), 'latin1').equals(precious), 'the first answer, complete and intact').toBe(true);
+    const refusal = reply.slice(end + length);
+    expect(refusal).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    checkRawReplies(Buffer.from(refusal, 'latin1'), 'the refusal after a pipelined GET', '?');
+    expect(refusal).toContain('<Code>BadRequest</Code>');
+    // After a HEAD, the same: its answer (headers only), then the refusal.
+    const afterHead = (await sendBytes(Buffer.from('HEAD /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\u0000garbage\r\n\r\n', 'latin1'))).toString('latin1');
+    expect(afterHead).toMatch(/^HTTP\/1\.1 200 OK\r\n(?:.*\r\n)*\r\nHTTP\/1\.1 400 Bad Request\r\n/);
+    checkRawReplies(Buffer.from(afterHead, 'latin1'), 'HEAD then garbage', 'HEAD');
   });
 
   test(`fixed: ${FIXED.exposeHeaderInvalidChar}: a 200 with the object is expected`, async ({}, testInfo) => {

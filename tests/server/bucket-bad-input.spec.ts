@@ -109,6 +109,42 @@ test('should answer a header value with a bare CR with an S3 parse error and log
   expect(logged?.status).toBe(400);
 });
 
+test('should refuse a HEAD the parser rejects with status and headers only', async () => {
+  const reply = await rawSocket(server, `HEAD /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-meta-big: ${'a'.repeat(17_000)}\r\n\r\n`);
+  expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(reply).toMatch(/\r\nx-amz-request-id: [0-9A-F]{16}\r\n/);
+  expect(reply.endsWith('\r\n\r\n'), 'nothing after the header block').toBe(true);
+  const get = await rawSocket(server, `GET /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-meta-big: ${'a'.repeat(17_000)}\r\n\r\n`);
+  expect(get, 'other methods get the S3 error document').toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+});
+
+test('should finish every pipelined answer before refusing the request the parser rejects', async () => {
+  const reply = Buffer.from(
+    await rawSocket(server, 'GET /victim/precious.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /victim/precious.bin HTTP/1.1\r\nBad Header\r\n\r\n'),
+    'latin1',
+  );
+  const head = reply.indexOf('\r\n\r\n') + 4;
+  expect(reply.subarray(0, head).toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n(?:.*\r\n)*Content-Length: 4096\r\n/);
+  expect(reply.subarray(head, head + PRECIOUS.length).equals(PRECIOUS), 'the first answer, complete and intact').toBe(true);
+  const refusal = reply.subarray(head + PRECIOUS.length).toString('latin1');
+  expect(refusal).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n(?:.*\r\n)*Connection: close\r\n\r\n$/);
+  expect(refusal, 'the refused request was a HEAD: no body').not.toContain('<Error>');
+});
+
+test('should answer a body the parser rejects as that request\'s S3 error, and store nothing', async () => {
+  const reply = await rawSocket(
+    server,
+    'PUT /victim/broken HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Encoding: aws-chunked\r\nx-amz-decoded-content-length: 5\r\n\r\n5\r\nab' +
+      'zz\r\n0\r\n\r\n',
+  );
+  expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(reply).toContain('\r\nConnection: close\r\n');
+  expect(reply).toContain('<Code>BadRequest</Code><Message>An error occurred when parsing the HTTP request.</Message>');
+  expect(server.store.getObject('victim', 'broken')).toBeUndefined();
+  const logged = await log.waitFor((e) => e.method === 'PUT' && e.url === '/victim/broken', 2000, 'the PUT in the exchange log');
+  expect(logged.status).toBe(400);
+});
+
 test('should answer a header with a bare LF in its value without storing anything', async () => {
   const reply = await rawSocket(
     server,

@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
-import { parseServeArgs } from '../../cli/serve.js';
+import { Agent, request } from 'node:http';
+import { SERVE_KEEP_EXCHANGES, parseServeArgs, startServing } from '../../cli/serve.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'corsproof.mjs');
 
@@ -77,5 +78,62 @@ test('should say clearly when the port is taken', async () => {
     expect(r.stderr).toContain('EADDRINUSE');
   } finally {
     blocker.close();
+  }
+});
+
+test('should keep a long-lived serve\'s exchange log bounded: 10 000 requests, the newest kept', async () => {
+  test.setTimeout(120_000);
+  const serving = await startServing(parseServeArgs(['--anonymous-access', 'open'], {}), {});
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const get = (port: number, path: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    serving.bucket.store.createBucket('long-lived');
+    serving.bucket.store.putObject('long-lived', 'k', 'x'.repeat(100), 'text/plain');
+    serving.bucket.store.setCors('long-lived', { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] });
+    // A case someone is still reading: recorded first, kept whatever follows.
+    const release = serving.log.hold('still-read');
+    expect(await get(serving.bucket.port, '/long-lived/k?corsproof-case=still-read', { Origin: 'http://page.example' })).toBe(200);
+    const total = 10_000;
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        // Mostly the bucket, some the site server: both write to the same log.
+        const status =
+          i % 10 === 0
+            ? await get(serving.site.port, `/favicon.ico?corsproof-case=r${i}`)
+            : await get(serving.bucket.port, `/long-lived/k?corsproof-case=r${i}`, { Origin: 'http://page.example' });
+        if (status >= 300) failures.push(`request ${i}: ${status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(failures, 'every request answered').toEqual([]);
+    const kept = serving.log.all();
+    expect(kept.length, 'the bound, plus the held case').toBe(SERVE_KEEP_EXCHANGES + 1);
+    expect(serving.log.dropped).toBe(total - SERVE_KEEP_EXCHANGES);
+    expect(serving.log.forCase('still-read'), 'the held case survives 10 000 later exchanges').toHaveLength(1);
+    // The newest exchanges are the ones kept: the last requests sent are all there.
+    const seqs = kept.map((e) => e.seq);
+    expect(Math.max(...seqs)).toBe(total + 1);
+    for (const i of [total - 1, total - 2, total - 500]) expect(serving.log.forCase(`r${i}`), `request ${i}`).toHaveLength(1);
+    expect(serving.log.forCase('r0'), 'the oldest are gone').toHaveLength(0);
+    // What the kept exchanges weigh (their JSON): bounded by the count, a few hundred bytes each here.
+    const bytes = JSON.stringify(kept).length;
+    console.log(`[serve log] ${kept.length} exchanges kept of ${total + 1}, ${Math.round(bytes / 1024)} KiB as JSON`);
+    expect(bytes).toBeLessThan(SERVE_KEEP_EXCHANGES * 2_048);
+    release();
+    expect(serving.log.all(), 'released: the bound applies to it too').toHaveLength(SERVE_KEEP_EXCHANGES);
+  } finally {
+    agent.destroy();
+    await serving.close();
   }
 });

@@ -13,7 +13,7 @@ import { explainRequest } from '../../cli/explain.js';
 import { fillPlaceholders, loadFixtures, loadScenarios } from '../../harness/data.js';
 import { makeOrigins } from '../../harness/origins.js';
 import { compareWithEngine, engineMessage } from '../../harness/messages.js';
-import { REASON_TEXT, type ReasonId } from '../../harness/reasons.js';
+import { REASON_TEXT, classify, type ReasonId } from '../../harness/reasons.js';
 
 interface Recorded {
   engine: EngineName;
@@ -121,4 +121,14 @@ test('explain fills in the status code the engines printed for the matrix’s bl
     checked.push(`${r.engine} ${scenarioId} ${printed}`);
   }
   expect(checked).toEqual(expect.arrayContaining(['firefox post-text 405', 'webkit post-text 405', 'firefox put-json 403', 'webkit put-json 403']));
+});
+
+test('the classifier reads every recorded line as its reason, and Chromium lines as preflight or not where they were', () => {
+  const wrong: string[] = [];
+  for (const r of recorded) {
+    const c = classify(r.engine, r.messages);
+    if (!c?.reasons.includes(r.reason)) wrong.push(`${r.engine} ${r.case}: classified ${c?.reasons.join('|') ?? 'nothing'}, recorded ${r.reason}`);
+    else if (c.preflight !== undefined && c.preflight !== (r.at === 'preflight')) wrong.push(`${r.engine} ${r.case}: preflight ${c.preflight}, recorded at the ${r.at}`);
+  }
+  expect(wrong).toEqual([]);
 });
