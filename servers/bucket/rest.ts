@@ -25,8 +25,8 @@
  *      (`sub` is the query parameter that selects the operation; see `Route` in operation.ts);
  *      each `op` receives an `S3Call` (who, bucket, key, query, body readers, authorization);
  *   2. one line `...<family>Routes,` in ROUTES below;
- *   3. if its sub-resource is listed in UNIMPLEMENTED_SUBRESOURCES (multipart: `uploads`,
- *      `uploadId`, `partNumber`), remove it there; POST Object replaces the 501 `PostObject` line.
+ *   3. if its sub-resource is listed in UNIMPLEMENTED_SUBRESOURCES, remove it there (as the
+ *      multipart family did for `uploads`, `uploadId` and `partNumber`).
  * Nothing else changes: the route decides, this file only dispatches.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -8,7 +8,7 @@ import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { createHash } from 'node:crypto';
 import type { BucketServer } from '../../servers/bucket/index.js';
-import { s3Client, startServer } from './helpers.js';
+import { raw, rawSocket, s3Client, startServer } from './helpers.js';
 
 let server: BucketServer;
 let s3: S3Client;
@@ -184,4 +184,23 @@ test('should answer 412 for a POST that is not a form, and the preflight a cross
   // one sent anyway is decided like any other.
   const pre = await fetch(`${server.url}/uploads`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' } });
   expect(pre.status).toBe(200);
+});
+
+test('should answer MalformedPOSTRequest for a truncated form and EntityTooLarge for an oversize one, and stay up', async () => {
+  const f = new FormData();
+  f.append('key', 'cut.txt');
+  f.append('file', new Blob(['some file bytes']), 'cut.txt');
+  const r = new Request(`${server.url}/uploads`, { method: 'POST', body: f });
+  const body = Buffer.from(await r.arrayBuffer());
+  const cut = await raw(server, 'POST', '/uploads', { 'Content-Type': r.headers.get('content-type')! }, body.subarray(0, body.length - 30));
+  expect([cut.status, /<Code>(\w+)/.exec(cut.text)?.[1]]).toEqual([400, 'MalformedPOSTRequest']);
+  const huge = await rawSocket(
+    server,
+    `POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${r.headers.get('content-type')}\r\nContent-Length: ${1024 ** 3}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  expect(huge).toMatch(/^HTTP\/1\.1 400 /);
+  expect(huge).not.toContain('100 Continue');
+  expect(huge).toContain('<Code>EntityTooLarge</Code>');
+  expect(server.store.getObject('uploads', 'cut.txt')).toBeUndefined();
+  expect((await fetch(`${server.url}/uploads`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' } })).status).toBe(200);
 });

@@ -22,13 +22,12 @@ import {
   PutBucketWebsiteCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import type { BucketServer } from '../../servers/bucket/index.js';
 import { checksumOf } from '../../servers/bucket/checksums.js';
-import { raw, s3Client, signedRaw, startServer } from './helpers.js';
+import { raw, s3Client, s3Error, signedRaw, startServer } from './helpers.js';
 
 let server: BucketServer;
 let s3: S3Client;
@@ -38,16 +37,6 @@ test.beforeAll(async () => {
   s3 = s3Client(server);
 });
 test.afterAll(() => server.close());
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  throw new Error('expected the S3 call to fail');
-}
 
 test('should create, head, list and delete buckets', async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'sdk-buckets' }));

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ExchangeLog } from '../../servers/exchange-log.js';
 import { startBucketServer, type BucketServer, type BucketServerOptions } from '../../servers/bucket/index.js';
 
@@ -133,4 +133,15 @@ export async function signedRaw(
 export function wireHeaders(r: RawResponse): Array<[string, string]> {
   const skip = new Set(['date', 'x-amz-request-id', 'x-amz-id-2', 'connection', 'keep-alive', 'transfer-encoding']);
   return r.rawHeaderNames.filter((n) => !skip.has(n.toLowerCase())).map((n) => [n, r.headers[n.toLowerCase()]!]);
+}
+
+/** The S3 error an SDK call fails with (anything else, or success, fails the test). */
+export async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return e;
+    throw e;
+  }
+  throw new Error('expected the S3 call to fail');
 }

@@ -71,6 +71,13 @@ export function requireMultipart(req: IncomingMessage): void {
  */
 export function readPostForm(req: IncomingMessage, res: ServerResponse, maxFileBytes: number): Promise<PostForm> {
   requireMultipart(req);
+  // A body announced far above the largest file plus the fields before it cannot hold an
+  // acceptable file: refused before it is read (the connection closes after the answer).
+  const declared = Number(req.headers['content-length']);
+  if (Number.isSafeInteger(declared) && declared > maxFileBytes + MAX_PRE_FILE_BYTES + 64 * 1024) {
+    res.setHeader('Connection', 'close');
+    return Promise.reject(FormErrors.fileTooLarge(declared, maxFileBytes));
+  }
   if (/100-continue/i.test(req.headers['expect'] ?? '') && !res.headersSent) res.writeContinue();
   return new Promise<PostForm>((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -127,6 +134,8 @@ export function readPostForm(req: IncomingMessage, res: ServerResponse, maxFileB
         if (size <= maxFileBytes + 1) chunks.push(c);
       });
       pending.push(new Promise<void>((done) => {
+        // busboy destroys an unfinished part's stream with its own error (reported on bb).
+        stream.on('error', () => done());
         stream.on('end', () => {
           const data = Buffer.concat(chunks);
           if (isFile) {
