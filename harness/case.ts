@@ -93,13 +93,17 @@ async function prepare(ctx: CaseContext, req: CaseRequest): Promise<Prepared> {
     req.targetOrigin,
   );
   const steps: Step[] = [];
+  const presigned = new Map<string, string>();
   for (const s of scenario.steps) {
     if (s.kind === 'flow') {
       steps.push(await prepareFlowStep(s, access, objectUrl));
       continue;
     }
     const method = s.kind === 'img' ? 'GET' : (s.method ?? 'GET').toUpperCase();
-    steps.push({ ...s, url: urlFor ? await urlFor(method) : objectUrl } as Step);
+    // One URL per method within a case (a remote target presigns): steps that must hit the same
+    // URL — the HTTP cache of img-then-fetch — do.
+    if (urlFor && !presigned.has(method)) presigned.set(method, await urlFor(method));
+    steps.push({ ...s, url: presigned.get(method) ?? objectUrl } as Step);
   }
   return { req, spec: { caseId, steps }, bucketName, objectUrl };
 }

@@ -216,7 +216,9 @@ export async function remoteTarget(opts: RemoteTargetOptions): Promise<BucketTar
         url: await presign('GET'),
         urlFor: presign,
         // Flows sign with the run's own AWS credentials (the SDK flows hand them to the local browser
-        // page; presigned flows sign here, in Node). The per-case key keeps URLs unique.
+        // page; presigned flows sign here, in Node). The per-case key keeps object URLs unique; the
+        // case parameter (S3 ignores unknown query parameters) does the same for bucket-level
+        // requests (ListObjectsV2, POST Object), whose URL has no key.
         access: {
           endpoint: opts.endpoint,
           bucket: opts.bucket,
@@ -227,6 +229,7 @@ export async function remoteTarget(opts: RemoteTargetOptions): Promise<BucketTar
             secretAccessKey: resolved.secretAccessKey,
             ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
           },
+          caseParam: [CASE_PARAM, caseId],
         },
       };
     },
