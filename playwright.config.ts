@@ -27,6 +27,8 @@ const remote = !!process.env['CORSPROOF_TARGET'];
 /** Where results go (default: the project folder). A run started inside another run sets its own. */
 const out = process.env['CORSPROOF_OUTPUT_DIR'] ?? '.';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** `.ts` in the clone; `.js` in the installed package, where this file is compiled (dist/). */
+const ext = import.meta.url.endsWith('.js') ? '.js' : '.ts';
 
 function browserProjects(): PlaywrightTestProject[] {
   // Cases, not files, are the unit of parallelism and of sharding (the matrix is one spec file);
@@ -36,7 +38,7 @@ function browserProjects(): PlaywrightTestProject[] {
     ENGINES.map((name) => ({
       name: plan.origins.length === 1 ? name : `${name} ${origin}`,
       testDir: 'tests/browser',
-      testMatch: 'verdicts.spec.ts',
+      testMatch: `verdicts.spec${ext}`,
       grep: new RegExp(escape(originTag(origin))),
       use: { browserName: name, pageOrigin: origin },
     })),
@@ -50,11 +52,11 @@ export default defineConfig({
   workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,
   reporter: [
     ['list'],
-    ['./harness/engines-reporter.ts'],
+    [`./harness/engines-reporter${ext}`],
     ['json', { outputFile: `${out}/test-results/results.json` }],
     ['html', { open: 'never', outputFolder: `${out}/playwright-report` }],
     // After 'html', so its copy of cors-matrix.html lands next to the finished report.
-    ['./harness/matrix-reporter.ts', { outputDir: `${out}/test-results` }],
+    [`./harness/matrix-reporter${ext}`, { outputDir: `${out}/test-results` }],
   ],
   metadata: { 'CORS matrix': 'cors-matrix.html next to this report (also test-results/cors-matrix.{json,md,html})' },
   projects: [
@@ -64,6 +66,9 @@ export default defineConfig({
     ...browserProjects(),
     // corsproof's commands as a user runs them: check, and the remote-target mode (child processes).
     { name: 'e2e', testDir: 'tests/e2e', fullyParallel: false },
+    // corsproof as users install it: npm pack, a fresh project with the tarball, the CLI and the
+    // example's tests through corsproof/test in the three engines (tests/package).
+    { name: 'package', testDir: 'tests/package', fullyParallel: false },
     // Bad input, load, network exposure, process hygiene, repeat runs, the CI workflow (tests/reliability).
     { name: 'reliability', testDir: 'tests/reliability', fullyParallel: false },
   ],

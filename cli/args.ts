@@ -48,7 +48,11 @@ export function wantsHelp(argv: readonly string[]): boolean {
  * `node:util` parseArgs in strict mode, its errors rewritten as one sentence that names the command
  * and points at its --help.
  */
-export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {

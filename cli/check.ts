@@ -6,11 +6,13 @@
  * configuration, and every engine's verdict is checked against what S3 + the Fetch standard say.
  * Writes the same HTML report and cors-matrix files, then one summary line per origin × engine.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chooseEngine, realProbe, type EngineName } from '../engines/index.js';
 import { parseCorsConfiguration } from '../servers/s3/cors/index.js';
 import { CHECK_ENV, type CheckPlan } from '../harness/check-plan.js';
 import { loadScenarios } from '../harness/data.js';
@@ -18,7 +20,11 @@ import { pageOriginListen } from '../harness/server-set.js';
 import type { MatrixRow } from '../harness/matrix-reporter.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, displayName, onePositional, parseCommandArgs, readDocument, wantsHelp, type Io } from './args.js';
 
+/** Where playwright.config and the matrix spec are: the clone, or dist/ of the installed package. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONFIG = join(ROOT, readdirSync(ROOT).find((f) => /^playwright\.config\.(ts|js)$/.test(f)) ?? 'playwright.config.ts');
+/** scripts/provision.mjs (the clone's, or the copy in the installed package's dist/). */
+const PROVISION = fileURLToPath(new URL('../scripts/provision.mjs', import.meta.url));
 const ENGINES = ['chromium', 'firefox', 'webkit'] as const;
 
 export const CHECK_HELP = `Usage: corsproof check <file> --origin <origin> [--origin <origin> ...] [options]
@@ -85,22 +91,31 @@ export async function check(argv: string[], io: Io): Promise<number> {
       return EXIT_INVALID;
     }
 
+    // Engines missing? Provision them as `npm start` does (Playwright's builds, else Debian's as root,
+    // else a message); an engine still missing then fails its tests with what to install.
+    if (engines.some((e) => !chooseEngine(e as EngineName, process.env, realProbe).ok)) {
+      spawnSync(process.execPath, [PROVISION], { stdio: ['ignore', 'inherit', 'inherit'] });
+    }
+    // Results go under the directory corsproof runs in (the user's project), never into the package.
+    const out = resolve(process.env['CORSPROOF_OUTPUT_DIR'] ?? process.cwd());
     const dir = mkdtempSync(join(tmpdir(), 'corsproof-check-'));
     const planFile = join(dir, 'plan.json');
     const plan: CheckPlan = { source: displayName(file), config: parsed.config, origins, ...(scenarios ? { scenarios } : {}) };
     writeFileSync(planFile, JSON.stringify(plan, null, 2));
     const projects = origins.flatMap((o) => engines.map((e) => (origins.length === 1 ? e : `${e} ${o}`)));
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(join(ROOT, 'node_modules', '.bin', 'playwright'), ['test', ...projects.map((p) => `--project=${p}`)], {
-        cwd: ROOT,
-        env: { ...process.env, [CHECK_ENV]: planFile },
+      // Playwright's command line wherever npm put it (hoisted next to corsproof in a user's project).
+      const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
+      const child = spawn(process.execPath, [cli, 'test', '--config', CONFIG, ...projects.map((p) => `--project=${p}`)], {
+        cwd: process.cwd(),
+        env: { ...process.env, [CHECK_ENV]: planFile, CORSPROOF_OUTPUT_DIR: out },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
       child.once('error', reject);
       child.once('exit', (c, signal) => resolve(c ?? (signal ? 130 : 1)));
     });
     rmSync(dir, { recursive: true, force: true });
-    io.stdout.write(summary(origins, engines));
+    io.stdout.write(summary(origins, engines, out));
     return code;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -113,8 +128,8 @@ export async function check(argv: string[], io: Io): Promise<number> {
 }
 
 /** One line per origin × engine from test-results/cors-matrix.json. */
-function summary(origins: string[], engines: readonly string[]): string {
-  const file = join(process.env['CORSPROOF_OUTPUT_DIR'] ? resolve(ROOT, process.env['CORSPROOF_OUTPUT_DIR']) : ROOT, 'test-results', 'cors-matrix.json');
+function summary(origins: string[], engines: readonly string[], out: string): string {
+  const file = join(out, 'test-results', 'cors-matrix.json');
   if (!existsSync(file)) return '\nNo matrix was written (the run did not get to the browser cases).\n';
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows;
   const lines = ['', 'corsproof check — per page origin and engine:'];

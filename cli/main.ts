@@ -26,6 +26,19 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the bucket server (S3 REST + website endpoints) and the site server locally',
     run: async (argv) => (await import('./serve.js')).serve(argv),
   },
+  provision: {
+    summary: 'install the browser engines: Playwright\'s builds, else Debian\'s packages (as root); exit 1 if one is still missing',
+    run: async () => {
+      // The same script `npm start` runs in a clone (scripts/provision.mjs; dist/scripts/ when installed).
+      const { spawnSync } = await import('node:child_process');
+      const { fileURLToPath } = await import('node:url');
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/provision.mjs', import.meta.url))], {
+        stdio: 'inherit',
+        env: { ...process.env, CORSPROOF_PROVISION_STRICT: '1' },
+      });
+      return r.status ?? 1;
+    },
+  },
 };
 
 export function usage(): string {

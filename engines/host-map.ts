@@ -26,13 +26,23 @@ export function firefoxHostPrefs(names: readonly string[]): Record<string, strin
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
+/**
+ * For the top-level document a driver without a script channel opens (corsproof/test's `visit()` on
+ * WebKitGTK): given a plain-HTTP GET URL, a function that edits the HTML the server sent, or
+ * undefined to pass the response through untouched (every other request, CORS exchanges included).
+ */
+export type DocumentRewriter = (url: string) => ((html: string) => string) | undefined;
+
 export class LoopbackProxy {
   private server: http.Server | undefined;
   private readonly sockets = new Set<Socket>();
   /** Every host:port the proxy refused (not mapped) — evidence if a page reaches outside. */
   readonly refused: string[] = [];
 
-  constructor(private readonly names: readonly string[]) {}
+  constructor(
+    private readonly names: readonly string[],
+    private readonly rewrite?: DocumentRewriter,
+  ) {}
 
   private allowed(host: string): boolean {
     const h = host.toLowerCase();
@@ -69,10 +79,13 @@ export class LoopbackProxy {
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`corsproof proxy: ${target.host} is not a test host`);
       return;
     }
-    // Raw header pairs, minus the hop-by-hop proxy header, in the order and case received.
+    const rewrite = req.method === 'GET' ? this.rewrite?.(target.href) : undefined;
+    // Raw header pairs, minus the hop-by-hop proxy header, in the order and case received (a
+    // document to rewrite is asked for uncompressed).
     const headers: string[] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]!.toLowerCase() === 'proxy-connection') continue;
+      const name = req.rawHeaders[i]!.toLowerCase();
+      if (name === 'proxy-connection' || (rewrite && name === 'accept-encoding')) continue;
       headers.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     }
     const upstream = http.request({
@@ -84,6 +97,21 @@ export class LoopbackProxy {
       setHost: false,
     });
     upstream.on('response', (up) => {
+      if (rewrite && /^text\/html\b/i.test(up.headers['content-type'] ?? '') && !up.headers['content-encoding']) {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = Buffer.from(rewrite(Buffer.concat(chunks).toString('utf8')), 'utf8');
+          const kept: string[] = [];
+          for (let i = 0; i < up.rawHeaders.length; i += 2) {
+            if (/^(content-length|transfer-encoding)$/i.test(up.rawHeaders[i]!)) continue;
+            kept.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!);
+          }
+          kept.push('Content-Length', String(body.length));
+          res.writeHead(up.statusCode ?? 502, up.statusMessage, kept as unknown as http.OutgoingHttpHeaders).end(body);
+        });
+        return;
+      }
       res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders as unknown as http.OutgoingHttpHeaders);
       up.pipe(res);
     });

@@ -241,7 +241,7 @@ class PlaywrightSession implements EngineSession {
  * mangles engine lines such as WebKit's "Fetch API cannot load http://h:p/x due to …" into
  * name "Fetch API cannot load http" and message "//h:p/x …". Rejoin them before anyone matches text.
  */
-function pageErrorText(e: Error): string {
+export function pageErrorText(e: Error): string {
   if (/^[A-Za-z]*Error$/.test(e.name) || e.name === 'Cross-Origin Request Blocked') return `${e.name}: ${e.message}`;
   if (e.message.startsWith('/')) return `${e.name}:/${e.message}`;
   return `${e.name}: ${e.message}`;

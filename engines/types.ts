@@ -172,6 +172,11 @@ export interface StartContext {
   hosts: readonly string[];
   /** Accept the run's self-made test certificates (in this browser only). */
   ignoreTlsErrors?: boolean;
+  /**
+   * MiniBrowser only: edits a visited top-level document on its way through corsproof's proxy
+   * (corsproof/test's `visit()` adds its runner to the user's page; engines/host-map.ts).
+   */
+  rewriteDocument?: import('./host-map.js').DocumentRewriter;
 }
 
 /** Where the engine's harness page lives. */

@@ -205,7 +205,7 @@ class MiniBrowserSession implements EngineSession {
 export async function startMiniBrowser(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const group = new ProcessGroup();
   // WebKitGTK has no host-resolver switch: test host names reach loopback through this proxy.
-  const proxy = new LoopbackProxy(ctx.hosts);
+  const proxy = new LoopbackProxy(ctx.hosts, ctx.rewriteDocument);
   const end = async () => {
     await group.stopAll();
     await proxy.close();

@@ -7,14 +7,22 @@
 //   3. tools the tests use: the AWS CLI (a real S3 client for the bucket server's tests).
 // Plain Node (no dependencies) for step 1; steps 2–3 reuse engines/select.ts through tsx.
 //
+// The installed package runs this same file from dist/scripts/ (`corsproof provision`, and
+// `corsproof check` when an engine is missing): there step 1 is npm's business (the user's project
+// installed corsproof), step 2 reads the compiled engines/select.js, and step 3 is skipped (the AWS
+// CLI is for corsproof's own tests).
+//
 // Environment: CORSPROOF_BROWSERS=auto|bundled|system (see .env.example), CORSPROOF_SKIP_PROVISION=1
 // to do nothing (for machines provisioned some other way).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The installed package (dist/scripts/provision.mjs next to compiled engines), not a clone. */
+const compiled = existsSync(join(root, 'engines', 'select.js'));
 const log = (msg) => console.log(`[provision] ${msg}`);
 
 function run(cmd, args, opts = {}) {
@@ -35,7 +43,7 @@ if (process.env.CORSPROOF_SKIP_PROVISION === '1') {
 // 1. npm packages
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
+if (!compiled && (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs))) {
   if (!run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'])) {
     console.error('[provision] npm could not install the packages; see the output above.');
     process.exit(1);
@@ -43,11 +51,11 @@ if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > stat
 }
 
 // 2. engines
-const { register } = await import('tsx/esm/api');
-register();
-const { chooseEngine, INSTALL_HINT } = await import('../engines/select.ts');
-const { realProbe } = await import('../engines/index.ts');
-const { ENGINE_NAMES } = await import('../engines/types.ts');
+if (!compiled) (await import('tsx/esm/api')).register();
+const ext = compiled ? 'js' : 'ts';
+const { chooseEngine, INSTALL_HINT } = await import(`../engines/select.${ext}`);
+const { realProbe } = await import(`../engines/index.${ext}`);
+const { ENGINE_NAMES } = await import(`../engines/types.${ext}`);
 
 const env = process.env;
 const missing = () => ENGINE_NAMES.filter((e) => !chooseEngine(e, env, realProbe).ok);
@@ -73,7 +81,9 @@ let todo = missing();
 const mode = (env.CORSPROOF_BROWSERS ?? 'auto').toLowerCase();
 if (todo.length && mode !== 'system') {
   log(`no usable ${todo.join(', ')}; trying Playwright's own builds`);
-  run(join(root, 'node_modules', '.bin', 'playwright'), ['install', ...todo]);
+  // Playwright's own command line, wherever npm put @playwright/test (hoisted in a user's project).
+  const cli = createRequire(join(root, 'package.json')).resolve('@playwright/test/cli');
+  run(process.execPath, [cli, 'install', ...todo]);
   todo = missing();
 }
 if (todo.length && mode !== 'bundled' && canApt) {
@@ -95,7 +105,7 @@ for (const e of ENGINE_NAMES) {
 }
 
 // 3. tools
-if (!have('aws')) {
+if (!compiled && !have('aws')) {
   if (canApt) aptInstall(['awscli']);
   if (!have('aws')) log('the AWS CLI is missing (the bucket server tests use it): install `awscli` (apt) or AWS CLI v2');
 }
@@ -106,4 +116,7 @@ if (todo.length) {
       todo.map((e) => `  - ${e}${INSTALL_HINT[e] ? `: ${INSTALL_HINT[e]}` : ''}`).join('\n') +
       '\nThe tests of a missing engine will fail with this message; they are never skipped.',
   );
+  // `corsproof provision` ends non-zero then (a CI step should stop); `npm test` goes on, and the
+  // missing engine's tests fail with the message above.
+  if (process.env.CORSPROOF_PROVISION_STRICT === '1') process.exit(1);
 }

@@ -137,8 +137,8 @@ test('with a remote target configured, runs the shards one at a time and gives o
 test('runs unit, server, e2e and reliability once, not per shard', () => {
   const once = wf.jobs['once']!;
   expect(once.strategy).toBeUndefined();
-  expect(runs(once)).toContain('--project=unit --project=server --project=e2e --project=reliability --reporter=blob');
-  expect(runs(wf.jobs['browsers']!)).not.toMatch(/--project=(unit|server|e2e|reliability)/);
+  expect(runs(once)).toContain('--project=unit --project=server --project=e2e --project=reliability --project=package --reporter=blob');
+  expect(runs(wf.jobs['browsers']!)).not.toMatch(/--project=(unit|server|e2e|reliability|package)/);
 });
 
 test('merges every blob report after the shards into one HTML report and the job summary', () => {
