@@ -2,19 +2,23 @@
  * The page's SDK bundle: servers/site/sdk/flows.ts with the project's own pinned
  * `@aws-sdk/client-s3` and `@aws-sdk/lib-storage`, bundled for browsers with esbuild at run time.
  *
- * Never committed: built into node_modules/.cache/corsproof/sdk-<key>/flows.js, where the key is made
- * of the versions and integrity hashes package-lock.json records for every @aws-sdk/*, @smithy/* and
- * @aws-crypto/* package, esbuild's version and the flow sources. So it is built once per change of
- * those (the first run after `npm ci` or an SDK bump), not once per run or per worker; workers that
- * start together wait for the one building it (a lock directory next to it).
+ * Never committed: built into node_modules/.cache/corsproof/sdk-<key>/flows.js (the node_modules
+ * the SDK is installed in — the clone's, or the user's project's for the installed package), where
+ * the key is made of the installed version of every @aws-sdk/*, @smithy/* and @aws-crypto/*
+ * package there (what `npm ci` installs from package-lock.json, so the lockfile's versions), esbuild's
+ * version and the flow sources. So it is built once per change of those — the first run after
+ * `npm ci` or an SDK bump — not once per run or per worker: workers that start together wait for
+ * the one building it (a lock directory next to it).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SOURCES = ['flows.ts', 'contract.ts'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The flow sources next to this module: TypeScript in the clone, compiled JavaScript in the package. */
+const SOURCES = ['flows', 'contract'].map((f) => (existsSync(join(HERE, `${f}.ts`)) ? join(HERE, `${f}.ts`) : join(HERE, `${f}.js`)));
 export const SDK_BUNDLE_PATH = '/__corsproof/sdk/flows.js';
 
 export interface SdkBundle {
@@ -22,7 +26,7 @@ export interface SdkBundle {
   file: string;
   /** @aws-sdk/client-s3 version inside. */
   sdkVersion: string;
-  /** Every bundled package and its version, from package-lock.json. */
+  /** Every @aws-sdk/*, @smithy/*, @aws-crypto/* package installed next to it, and esbuild, with versions. */
   versions: Record<string, string>;
   bytes: number;
   /** How long the esbuild run took when this bundle was built (ms). */
@@ -31,34 +35,46 @@ export interface SdkBundle {
   cached: boolean;
 }
 
-interface LockEntry {
-  version?: string;
-  integrity?: string;
+/** The node_modules folder the bundled SDK resolves from. */
+function sdkNodeModules(): string {
+  const pkg = createRequire(import.meta.url).resolve('@aws-sdk/client-s3/package.json');
+  const i = pkg.lastIndexOf(`${sep}node_modules${sep}`);
+  return pkg.slice(0, i + `${sep}node_modules`.length);
 }
 
-function lockedPackages(): Record<string, LockEntry> {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const out: Record<string, LockEntry> = {};
-  for (const [path, entry] of Object.entries(lock.packages)) {
-    const m = /^node_modules\/((@aws-sdk|@smithy|@aws-crypto)\/[^/]+|esbuild|tslib|buffer|events|stream-browserify)$/.exec(path);
-    if (m) out[m[1]!] = entry;
+function installedVersions(nodeModules: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const version = (dir: string): string | undefined => {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto']) {
+    const dir = join(nodeModules, scope);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const v = version(join(dir, name));
+      if (v) out[`${scope}/${name}`] = v;
+    }
   }
+  const esbuild = version(dirname(createRequire(import.meta.url).resolve('esbuild/package.json')));
+  if (esbuild) out['esbuild'] = esbuild;
   return out;
 }
 
 /** The cache key and what it is made of. */
-export function bundleKey(): { key: string; sdkVersion: string; versions: Record<string, string> } {
-  const pkgs = lockedPackages();
-  const sdkVersion = pkgs['@aws-sdk/client-s3']?.version;
-  if (!sdkVersion) throw new Error('package-lock.json has no node_modules/@aws-sdk/client-s3: run npm ci');
+export function bundleKey(): { key: string; sdkVersion: string; versions: Record<string, string>; nodeModules: string } {
+  const nodeModules = sdkNodeModules();
+  const versions = installedVersions(nodeModules);
+  const sdkVersion = versions['@aws-sdk/client-s3'];
+  if (!sdkVersion) throw new Error(`@aws-sdk/client-s3 is not installed in ${nodeModules}: run npm ci`);
   const h = createHash('sha256');
-  for (const name of Object.keys(pkgs).sort()) h.update(`${name}@${pkgs[name]!.version}#${pkgs[name]!.integrity ?? ''}\n`);
+  for (const name of Object.keys(versions).sort()) h.update(`${name}@${versions[name]}\n`);
   for (const f of SOURCES) h.update(readFileSync(f));
-  const versions = Object.fromEntries(Object.entries(pkgs).map(([k, v]) => [k, v.version ?? '?']));
-  return { key: `sdk-${sdkVersion}-${h.digest('hex').slice(0, 16)}`, sdkVersion, versions };
+  return { key: `sdk-${sdkVersion}-${h.digest('hex').slice(0, 16)}`, sdkVersion, versions, nodeModules };
 }
-
-const cacheDir = () => join(ROOT, 'node_modules', '.cache', 'corsproof');
 
 let inProcess: Promise<SdkBundle> | undefined;
 
@@ -72,8 +88,9 @@ export function ensureSdkBundle(): Promise<SdkBundle> {
 }
 
 async function build(): Promise<SdkBundle> {
-  const { key, sdkVersion, versions } = bundleKey();
-  const dir = join(cacheDir(), key);
+  const { key, sdkVersion, versions, nodeModules } = bundleKey();
+  const cacheDir = join(nodeModules, '.cache', 'corsproof');
+  const dir = join(cacheDir, key);
   const file = join(dir, 'flows.js');
   const meta = join(dir, 'meta.json');
   const done = (): SdkBundle | undefined => {
@@ -84,7 +101,7 @@ async function build(): Promise<SdkBundle> {
   const ready = done();
   if (ready) return ready;
 
-  mkdirSync(cacheDir(), { recursive: true });
+  mkdirSync(cacheDir, { recursive: true });
   const lock = `${dir}.lock`;
   const deadline = Date.now() + 120_000;
   for (;;) {
