@@ -12,7 +12,8 @@ import type { CorsConfiguration } from '../servers/s3/cors/index.js';
 import { loadEngineVerdicts, loadScenarios, parseDataFile, type CorsFixture, type Expectation, type Scenario } from './data.js';
 import { predict } from './oracle.js';
 
-export const CHECK_ENV = 'CORSPROOF_CHECK';
+export { CHECK_ENV } from './check-env.js';
+import { CHECK_ENV } from './check-env.js';
 
 export interface CheckPlan {
   /** Where the configuration came from (a file name), for titles and reports. */
