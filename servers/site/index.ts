@@ -11,7 +11,8 @@ import { RemoteControl } from './remote-control.js';
 import { listenHttp } from '../listen.js';
 import { serveSdkBundle } from './sdk/serve.js';
 
-export const HARNESS_PATH = '/__corsproof/harness.html';
+import { HARNESS_PATH } from './paths.js';
+export { HARNESS_PATH };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 export interface SiteServerOptions {

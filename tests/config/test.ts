@@ -15,12 +15,20 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeBuild, resolveEngine, startEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
 import { pageBound } from '../../engines/types.js';
-import { HARNESS_PATH } from '../../servers/site/index.js';
-import { arrangementNeeds, startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
-import { runCases, runCorsCase, type CaseContext, type CaseEvidence } from '../../harness/case.js';
+import { HARNESS_PATH } from '../../servers/site/paths.js';
+import type { ServerSet } from '../../harness/server-set.js';
+import { arrangementNeeds, type ServerMode } from '../../harness/arrangements.js';
+import type { CaseContext, CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
-import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from '../../harness/target.js';
+import type { BucketTarget } from '../../harness/target.js';
+
+// The servers, the case runner and the remote-target client (the AWS SDK) are loaded by the fixtures
+// that use them, in the worker: collecting the tests (in the runner process, before any worker
+// starts) then needs none of them.
+const serverSet = () => import('../../harness/server-set.js');
+const caseRunner = () => import('../../harness/case.js');
+const targets = () => import('../../harness/target.js');
 
 function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   const v = (process.env.CORSPROOF_TRACE ?? 'off').trim();
@@ -115,7 +123,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   servers: [
     // Depends on engineStart only so that the engine launches while the servers start.
     async ({ serverMode, pageOrigin, engineStart: _launching }, use, workerInfo) => {
-      const set = await startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
+      const set = await (await serverSet()).startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
       try {
         await use(set);
       } finally {
@@ -127,6 +135,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   bucketTarget: [
     async ({ servers }, use) => {
+      const { localTarget, remoteOptionsFromEnv, remoteTarget } = await targets();
       const remote = servers.mode === 'split' ? remoteOptionsFromEnv() : undefined;
       const target = remote ? await remoteTarget(remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
       try {
@@ -170,7 +179,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
             const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${rest.length} cases`, testInfo) : false;
             let evidences: CaseEvidence[];
             try {
-              evidences = await runCases(
+              evidences = await (await caseRunner()).runCases(
                 ctx,
                 rest.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
                 CASE_TIMEOUT_MS,
@@ -233,7 +242,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     let caseId: string | undefined;
     await use(async (fixture, scenario, opts = {}) => {
       caseId = newCaseId(fixture, scenario, engineSession.build.engine);
-      const evidence = await runCorsCase(
+      const evidence = await (await caseRunner()).runCorsCase(
         { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins },
         fixture,
         scenario,
