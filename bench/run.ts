@@ -26,6 +26,7 @@ import { localTarget } from '../harness/target.js';
 import { startSiteServer } from '../servers/site/index.js';
 import { startBucketServer } from '../servers/bucket/index.js';
 import { fillPlaceholders, loadFixtures, loadScenarios, objectBody } from '../harness/data.js';
+import { prepareFlowStep } from '../harness/flows.js';
 import { makeOrigins, TEST_HOSTS } from '../harness/origins.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -72,13 +73,13 @@ async function floor(engine: EngineName): Promise<{ cases: number; requests: num
     for (const scenario of loadScenarios()) {
       // The same per-case setup the harness does (a fresh bucket, a unique URL), done up front.
       const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-      const { url } = await target.prepare(
+      const { url, access } = await target.prepare(
         `floor.${fixture.id}.${scenario.id}.${++cases}`,
         cors,
         { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
         origins.SITE_ORIGIN,
       );
-      for (const s of scenario.steps) steps.push({ ...s, url } as Step);
+      for (const s of scenario.steps) steps.push(s.kind === 'flow' ? await prepareFlowStep(s, access, url) : ({ ...s, url } as Step));
     }
   }
   const t0 = performance.now();

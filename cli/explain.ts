@@ -33,6 +33,7 @@ import {
   type RequestEvaluation,
 } from '../harness/oracle.js';
 import { REASON_TEXT, type ReasonId } from '../harness/reasons.js';
+import { FLOW_IDS, explainFlow, formatFlowText } from './explain-flow.js';
 import {
   EXIT_INVALID,
   EXIT_OK,
@@ -60,9 +61,16 @@ whether it preflights, which rule matches (or, per rule, why origin/method/heade
 exact status and headers S3 answers, and the verdict and console message of Chromium, Firefox and
 WebKit.
 
+Usage: corsproof explain <file> --origin <origin> --flow <flow> [--key <key>] [--endpoint <url>] [--format text|json]
+
+Explains what real client code does against the bucket instead of one request: the requests the
+flow makes, the headers each sends (so the preflights it implies), what it must read back, and
+what happens to each with this configuration, per engine. Flows: ${FLOW_IDS.join(', ')}.
+
 Options:
   --origin <origin>      the page's origin, as a browser sends it: scheme://host[:port] (required)
-  --method <method>      the request method, e.g. GET or PUT (required)
+  --method <method>      the request method, e.g. GET or PUT (required without --flow)
+  --flow <flow>          a client flow instead of --method/--header/--credentials (see above)
   --header <h>           a request header the page sets, "Name: value" or just "Name"; repeatable.
                          Give Content-Type its value: only text/plain, multipart/form-data and
                          application/x-www-form-urlencoded avoid a preflight
@@ -414,8 +422,12 @@ export async function explain(argv: string[], io: Io = processIo()): Promise<num
       key: { type: 'string' },
       endpoint: { type: 'string' },
       format: { type: 'string' },
+      flow: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
+    if (values.flow !== undefined) {
+      return await explainFlowCommand(values as FlowArgs, positionals, io);
+    }
     format = parseFormat('explain', values.format);
     file = onePositional('explain', positionals, 'a CORS configuration file (or - for stdin)');
     const origin = checkOrigin(values.origin);
@@ -442,5 +454,54 @@ export async function explain(argv: string[], io: Io = processIo()): Promise<num
   }
   const x = explainRequest(parsed.config, req);
   io.stdout.write(format === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatExplainText(x, parsed.config.CORSRules.length));
+  return EXIT_OK;
+}
+
+// ---- --flow -------------------------------------------------------------------------------------
+
+interface FlowArgs {
+  origin?: string;
+  method?: string;
+  header?: string[];
+  credentials?: boolean;
+  key?: string;
+  endpoint?: string;
+  format?: string;
+  flow: string;
+}
+
+/** `explain --flow`: the flow's requests instead of one (harness/flows.ts, cli/explain-flow.ts). */
+async function explainFlowCommand(values: FlowArgs, positionals: string[], io: Io): Promise<number> {
+  let text: Buffer;
+  let file: string;
+  let format: 'text' | 'json';
+  let origin: string;
+  let bucketUrl: string;
+  try {
+    const clash = (['method', 'header', 'credentials'] as const).filter((k) => values[k] !== undefined);
+    if (clash.length) throw new UsageError(`--flow describes the flow's own requests: leave out ${clash.map((k) => `--${k}`).join(', ')}.`);
+    if (!(FLOW_IDS as readonly string[]).includes(values.flow)) {
+      throw new UsageError(`--flow ${JSON.stringify(values.flow)} is not a flow corsproof knows (${FLOW_IDS.join(', ')}).`);
+    }
+    format = parseFormat('explain', values.format);
+    file = onePositional('explain', positionals, 'a CORS configuration file (or - for stdin)');
+    origin = checkOrigin(values.origin);
+    bucketUrl = requestUrl(values.endpoint ?? DEFAULT_ENDPOINT, '').replace(/\/$/, '');
+    text = await readDocument(file, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const parsed = parseCorsConfiguration(text);
+  if (!parsed.ok) {
+    const err = parsed.error;
+    io.stderr.write(`${displayName(file)} is not a configuration S3 accepts: ${err.code}: ${err.message}. Run corsproof lint for details.\n`);
+    return EXIT_INVALID;
+  }
+  const x = explainFlow(parsed.config, { origin, flow: values.flow, key: values.key ?? 'upload.bin', bucketUrl });
+  io.stdout.write(format === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatFlowText(x));
   return EXIT_OK;
 }

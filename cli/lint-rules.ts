@@ -22,6 +22,7 @@
  */
 import type { CorsConfiguration, CorsRule } from '../servers/s3/cors/index.js';
 import { compileGlob, globMatches, type Glob } from '../servers/s3/cors/glob.js';
+import { flowById, flowCorsRequest, requestName } from '../harness/flows.js';
 
 export type WarningId =
   | 'origin-trailing-slash'
@@ -32,6 +33,8 @@ export type WarningId =
   | 'wildcard-origin-credentials'
   | 'missing-allowed-headers'
   | 'etag-not-exposed'
+  | 'sdk-headers-not-allowed'
+  | 'checksum-not-exposed'
   | 'max-age-capped'
   | 'duplicate-rule'
   | 'shadowed-rule';
@@ -55,6 +58,8 @@ export const WARNING_SUMMARY: Record<WarningId, string> = {
   'wildcard-origin-credentials': '"*" origin in a rule that looks meant for credentialed requests',
   'missing-allowed-headers': 'PUT/POST/DELETE allowed but no AllowedHeaders (preflights naming a header fail)',
   'etag-not-exposed': 'PUT/POST allowed but ETag not in ExposeHeaders (multipart uploads read it)',
+  'sdk-headers-not-allowed': "PUT/POST allowed but AllowedHeaders misses headers the AWS SDK v3 sends by default (checksums, amz-sdk-*, x-amz-user-agent)",
+  'checksum-not-exposed': "PUT and POST allowed, ETag exposed, but not x-amz-checksum-crc32 (the SDK's multipart upload cannot complete)",
   'max-age-capped': 'MaxAgeSeconds above what an engine honours (WebKit 600 s, Chromium 7200 s, Firefox 86400 s)',
   'duplicate-rule': 'a rule identical to an earlier one',
   'shadowed-rule': 'a rule every request of which an earlier rule matches first',
@@ -86,6 +91,8 @@ export function lintConfiguration(config: CorsConfiguration): LintWarning[] {
     checkWildcardCredentials(rule, add);
     checkAllowedHeaders(rule, add);
     checkEtag(rule, add);
+    checkSdkUploadHeaders(rule, add);
+    checkChecksumExposed(rule, add);
     checkMaxAge(rule, add);
     checkShadowing(config.CORSRules, index, add);
   });
@@ -98,6 +105,69 @@ const q = (s: string): string => JSON.stringify(s);
 
 /** "a", "a and b", "a, b and c". */
 const listed = (xs: readonly string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+// ---- The AWS SDK's default uploads (fixtures/flows/*.json) ----------------------------------------
+
+/**
+ * The request headers the SDK's default uploads ask a preflight for, per method, from the flow
+ * descriptions (tests/browser/flows.spec.ts holds those to what the bundled SDK sends): PutObject and
+ * UploadPart for PUT, CreateMultipartUpload and CompleteMultipartUpload for POST.
+ */
+function sdkUploadHeaders(method: 'PUT' | 'POST'): Array<{ header: string; requests: string[]; note?: string }> {
+  const out = new Map<string, { header: string; requests: string[]; note?: string }>();
+  for (const id of ['sdk-put-object', 'sdk-multipart-upload'] as const) {
+    const flow = flowById(id);
+    for (const r of flow.requests) {
+      if (r.method !== method || r.onFailureAfter) continue;
+      for (const h of flowCorsRequest(r).unsafe) {
+        const e = out.get(h) ?? { header: h, requests: [], ...(flow.notes[h] ? { note: flow.notes[h] } : {}) };
+        const name = requestName(r).replace(/ \d+$/, '');
+        if (!e.requests.includes(name)) e.requests.push(name);
+        out.set(h, e);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+function checkSdkUploadHeaders(rule: CorsRule, add: Add): void {
+  const allowed = (rule.AllowedHeaders ?? []).map((h) => compileGlob(h.toLowerCase()));
+  // No AllowedHeaders at all is missing-allowed-headers' warning.
+  if (allowed.length === 0) return;
+  const missing = new Map<string, { header: string; requests: Set<string>; note?: string }>();
+  for (const method of ['PUT', 'POST'] as const) {
+    if (!rule.AllowedMethods.includes(method)) continue;
+    for (const h of sdkUploadHeaders(method)) {
+      if (allowed.some((g) => globMatches(g, h.header))) continue;
+      const m = missing.get(h.header) ?? { header: h.header, requests: new Set<string>(), ...(h.note ? { note: h.note } : {}) };
+      for (const r of h.requests) m.requests.add(r);
+      missing.set(h.header, m);
+    }
+  }
+  if (missing.size === 0) return;
+  const names = [...missing.keys()];
+  const checksums = names.filter((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm');
+  const requests = [...new Set([...missing.values()].flatMap((m) => [...m.requests]))];
+  add(
+    'sdk-headers-not-allowed',
+    `AllowedHeaders does not allow ${listed(names)}, which the AWS SDK v3 sends by default on ${listed(requests)}`,
+    `the SDK's preflight asks for every header it sets${checksums.length ? ` — since v3.729 also the default checksum headers (${listed(checksums)})` : ''}; S3 refuses a preflight naming a header no AllowedHeader matches (403), so the SDK's ${listed(requests)} fail in the browser before they are sent (aws/aws-sdk-js-v3#1376, #6818)`,
+    `add them to AllowedHeaders (e.g. "AllowedHeaders": [${[...new Set([...(rule.AllowedHeaders ?? []), 'x-amz-*', 'amz-sdk-*'])].map(q).join(', ')}]), or "*"`,
+  );
+}
+
+function checkChecksumExposed(rule: CorsRule, add: Add): void {
+  const exposed = (rule.ExposeHeaders ?? []).map((h) => h.toLowerCase());
+  // Without ETag the multipart upload fails earlier (etag-not-exposed); it needs both methods.
+  if (!rule.AllowedMethods.includes('PUT') || !rule.AllowedMethods.includes('POST') || !exposed.includes('etag')) return;
+  if (exposed.includes('x-amz-checksum-crc32')) return;
+  add(
+    'checksum-not-exposed',
+    'rule allows PUT and POST and exposes ETag but not x-amz-checksum-crc32',
+    "lib-storage's Upload (AWS SDK v3.729 and later) creates multipart uploads with the default CRC32 checksum and reads each part's x-amz-checksum-crc32 from the UploadPart answer; unexposed, it completes the upload without the parts' checksums and S3 refuses CompleteMultipartUpload (400 InvalidRequest, aws/aws-sdk-js-v3#6818)",
+    `add "x-amz-checksum-crc32" to ExposeHeaders (e.g. "ExposeHeaders": [${[...(rule.ExposeHeaders ?? []), 'x-amz-checksum-crc32'].map(q).join(', ')}])`,
+  );
+}
 
 // ---- Origins ------------------------------------------------------------------------------------
 

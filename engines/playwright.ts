@@ -8,7 +8,7 @@
  * independent because every URL a case touches is unique (engines key their preflight caches by URL).
  */
 import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
-import { HARNESS_PATH } from '../servers/site/index.js';
+import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
 import {
   MARK_BEGIN,

@@ -59,7 +59,9 @@ export interface ImgStep {
 export interface FragmentStep extends Omit<FetchStep, 'kind'> {
   kind: 'fragment';
 }
-export type Step = FetchStep | XhrStep | ImgStep | FragmentStep;
+/** Real client code (the AWS SDK, presigned uploads) run by the page's SDK bundle: servers/site/sdk/. */
+export type FlowStep = import('../servers/site/sdk/contract.js').FlowStep;
+export type Step = FetchStep | XhrStep | ImgStep | FragmentStep | FlowStep;
 
 export interface CaseSpec {
   /** Unique per case and run; every URL of the case carries it as `corsproof-case`. */
@@ -84,6 +86,12 @@ export interface StepOutcome {
   /** The case ran out of time while this step was pending (settled: 'harness-error'). */
   timedOut?: boolean;
   durationMs: number;
+  /** flow steps: every request the flow's client made, as the page saw it. */
+  requests?: import('../servers/site/sdk/contract.js').FlowRequestRecord[];
+  /** flow steps: the request that failed (the flow stopped there). */
+  failedRequest?: { label: string; method: string; url: string };
+  /** flow steps: response headers the client needed but could not read (not exposed): verdict "hidden". */
+  unreadable?: string[];
 }
 
 export interface PageResult {

@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import { HARNESS_PATH, type SiteServer } from '../servers/site/index.js';
+import { HARNESS_PATH } from '../servers/site/paths.js';
+import type { SiteServer } from '../servers/site/index.js';
 import { LoopbackProxy } from './host-map.js';
 import {
   MARK_BEGIN,

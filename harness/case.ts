@@ -19,6 +19,7 @@ import type { Origins } from './origins.js';
 import type { Prediction, Verdict } from './oracle.js';
 import { caseExpectation, fixtureConfiguration, type EngineExpectation } from './expectation.js';
 import { storeCaseEvidence, type StoreCaseEvidence } from './store-case.js';
+import { flowObservedAt, flowObservedVerdict, prepareFlowStep } from './flows.js';
 
 export interface CaseContext {
   engine: EngineSession;
@@ -70,6 +71,7 @@ export interface CaseRequest {
 
 /** The verdict page JavaScript experienced. */
 export function observedVerdict(run: CaseRun, scenario: Scenario): Verdict {
+  if (scenario.steps[0]?.kind === 'flow' && run.result.steps[0]?.settled !== 'harness-error') return flowObservedVerdict(run.result.steps[0]!);
   if (!run.result.steps.every((s) => s.settled === 'response')) return 'blocked';
   if (scenario.readHeader) {
     const last = run.result.steps[run.result.steps.length - 1];
@@ -89,7 +91,7 @@ async function prepare(ctx: CaseContext, req: CaseRequest): Promise<Prepared> {
   const { fixture, scenario, caseId } = req;
   const cors = fixtureConfiguration(fixture, ctx.origins);
   const stored: Array<[string, string]> = scenario.object.cacheControl ? [['Cache-Control', scenario.object.cacheControl]] : [];
-  const { bucket: bucketName, url: objectUrl, urlFor } = await ctx.target.prepare(
+  const { bucket: bucketName, url: objectUrl, urlFor, access } = await ctx.target.prepare(
     caseId,
     cors,
     { key: scenario.object.key, body: objectBody(scenario.object), contentType: scenario.object.contentType, headers: stored },
@@ -97,9 +99,17 @@ async function prepare(ctx: CaseContext, req: CaseRequest): Promise<Prepared> {
     req.targetOrigin,
   );
   const steps: Step[] = [];
+  const presigned = new Map<string, string>();
   for (const s of scenario.steps) {
+    if (s.kind === 'flow') {
+      steps.push(await prepareFlowStep(s, access, objectUrl));
+      continue;
+    }
     const method = s.kind === 'img' ? 'GET' : (s.method ?? 'GET').toUpperCase();
-    steps.push({ ...s, url: urlFor ? await urlFor(method) : objectUrl } as Step);
+    // One URL per method within a case (a remote target presigns): steps that must hit the same
+    // URL — the HTTP cache of img-then-fetch — do.
+    if (urlFor && !presigned.has(method)) presigned.set(method, await urlFor(method));
+    steps.push({ ...s, url: presigned.get(method) ?? objectUrl } as Step);
   }
   return { req, spec: { caseId, steps }, bucketName, objectUrl };
 }
@@ -114,7 +124,9 @@ function evidenceOf(ctx: CaseContext, p: Prepared, run: CaseRun): CaseEvidence {
   // A block happened at the preflight when the last thing the bucket saw was an OPTIONS that no
   // actual request followed.
   const last = exchanges[exchanges.length - 1];
-  const stoppedAtPreflight = last?.method === 'OPTIONS';
+  // A flow says which of its requests failed: stopped at the preflight when that one never arrived.
+  const flowAt = run.result.steps[0]?.failedRequest ? flowObservedAt(run.result.steps[0], exchanges) : undefined;
+  const stoppedAtPreflight = flowAt ? flowAt === 'preflight' : last?.method === 'OPTIONS';
   const harnessErrors = run.result.steps.filter((s) => s.settled === 'harness-error').map((s) => `${s.errorName}: ${s.errorMessage}`);
   return {
     caseId,
@@ -125,7 +137,8 @@ function evidenceOf(ctx: CaseContext, p: Prepared, run: CaseRun): CaseEvidence {
     objectUrl: p.objectUrl,
     cors: fixtureConfiguration(fixture, ctx.origins) ?? null,
     expected: expectation.engines[engineName],
-    oracle: expectation.oracle,
+    // The oracle as it applies to this engine (exchange counts differ where engines behave differently).
+    oracle: expectation.oracles[engineName],
     observed,
     ...(observed === 'blocked' && ctx.target.serverRecord ? { observedAt: stoppedAtPreflight ? ('preflight' as const) : ('response' as const) } : {}),
     ...(classification ? { classification } : {}),

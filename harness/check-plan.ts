@@ -9,10 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CorsConfiguration } from '../servers/s3/cors/index.js';
-import { parseDataFile, type CorsFixture, type Expectation, type Scenario } from './data.js';
+import { loadEngineVerdicts, loadScenarios, parseDataFile, type CorsFixture, type Expectation, type Scenario } from './data.js';
 import { predict } from './oracle.js';
 
-export const CHECK_ENV = 'CORSPROOF_CHECK';
+export { CHECK_ENV } from './check-env.js';
+import { CHECK_ENV } from './check-env.js';
 
 export interface CheckPlan {
   /** Where the configuration came from (a file name), for titles and reports. */
@@ -50,7 +51,13 @@ export const originTag = (origin: string) => `[page ${origin}]`;
 
 export function checkFixture(plan: CheckPlan, origin: string, scenarios: Scenario[]): CorsFixture {
   const expect: Record<string, Expectation> = {};
-  for (const s of scenarios) {
+  // The oracle's standard verdicts; engine-differences.json's per-engine verdicts refer to other
+  // scenarios (in Firefox, img-then-fetch is what fetch-get is), which are added even when not run.
+  const referenced = loadEngineVerdicts()
+    .map((v) => v.as)
+    .filter((id) => !scenarios.some((s) => s.id === id));
+  const all = referenced.length ? loadScenarios().filter((s) => referenced.includes(s.id)) : [];
+  for (const s of [...scenarios, ...all]) {
     const p = predict(plan.config ?? undefined, s, origin);
     expect[s.id] = p.verdict === 'blocked' ? { verdict: 'blocked', reason: p.reason! } : { verdict: p.verdict };
   }

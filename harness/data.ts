@@ -17,6 +17,7 @@ import { validateCorsConfiguration, type CorsRule } from '../servers/s3/cors/ind
 import { REASON_IDS, type ReasonId } from './reasons.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
 import { makeOrigins, type Origins } from './origins.js';
+import { FLOW_IDS } from '../servers/site/sdk/contract.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,13 +29,16 @@ const reasonId = z.enum(REASON_IDS as [ReasonId, ...ReasonId[]]);
 const engineName = z.enum(ENGINE_NAMES as unknown as [EngineName, ...EngineName[]]);
 const where = z.enum(['preflight', 'response']);
 
+/** The failure in user terms, one line (e.g. "ETag is not exposed: the multipart upload cannot complete"). */
+const why = z.string().min(1).optional();
 const expectationSchema = z.discriminatedUnion('verdict', [
-  z.strictObject({ verdict: z.literal('allowed') }),
+  z.strictObject({ verdict: z.literal('allowed'), why }),
   /** The response was readable, but the header the scenario reads was not exposed to JavaScript. */
-  z.strictObject({ verdict: z.literal('hidden') }),
+  z.strictObject({ verdict: z.literal('hidden'), why }),
   z.strictObject({
     verdict: z.literal('blocked'),
     reason: reasonId,
+    why,
     /**
      * Only where engines legitimately differ: the reason a given engine reports instead, and why.
      * The verdict itself is never per-engine.
@@ -78,6 +82,12 @@ const stepSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('xhr'), ...requestCommon }),
   z.strictObject({ kind: z.literal('img'), crossorigin: z.enum(['anonymous', 'use-credentials']).optional() }),
+  /** Real client code from the page's SDK bundle (harness/flows.ts, fixtures/flows/<flow>.json). */
+  z.strictObject({
+    kind: z.literal('flow'),
+    flow: z.enum(FLOW_IDS),
+    upload: z.strictObject({ text: z.string().optional(), size: z.number().int().positive().optional(), contentType: z.string().optional() }).optional(),
+  }),
 ]);
 export type ScenarioStep = z.infer<typeof stepSchema>;
 
@@ -101,6 +111,15 @@ const scenarioSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
 });
 
+/** A measured engine behaviour the oracle needs to predict per engine (the value per engine, with its evidence). */
+const behaviourSchema = z.strictObject({
+  what: z.string().min(1),
+  /** What the Fetch standard (or the client's documentation) implies. */
+  standard: z.union([z.boolean(), z.number()]),
+  engines: z.record(engineName, z.strictObject({ value: z.union([z.boolean(), z.number()]), evidence: z.string().min(1) })),
+  sources: z.array(z.string()).default([]),
+});
+
 const engineDifferencesSchema = z.strictObject({
   description: z.string(),
   differences: z.array(
@@ -111,9 +130,21 @@ const engineDifferencesSchema = z.strictObject({
       why: z.string().min(1),
     }),
   ),
+  /**
+   * Where an engine's verdict for a scenario departs from the standard: in that engine, expect what
+   * the fixture expects for scenario `as` instead (e.g. Firefox refetches a URL a plain <img>
+   * cached, so its img-then-fetch is a plain CORS GET: what the fixture says of fetch-get).
+   */
+  verdicts: z
+    .array(z.strictObject({ engine: engineName, scenario: z.string().min(1), as: z.string().min(1), why: z.string().min(1) }))
+    .default([]),
+  /** Engine behaviours behind those differences (and behind per-engine exchange counts), keyed by name. */
+  behaviours: z.record(z.string(), behaviourSchema).default({}),
 });
 
 export type EngineDifference = z.infer<typeof engineDifferencesSchema>['differences'][number];
+export type EngineVerdictDifference = z.infer<typeof engineDifferencesSchema>['verdicts'][number];
+export type EngineBehaviour = z.infer<typeof behaviourSchema>;
 export type CorsFixture = Omit<z.infer<typeof fixtureSchema>, 'cors'> & { id: string; cors: CorsRule[] | null };
 export type Scenario = z.infer<typeof scenarioSchema> & { id: string };
 
@@ -183,16 +214,36 @@ function jsonFiles(dir: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Loaders
 
-const differencesCache = new Map<string, EngineDifference[]>();
+const differencesCache = new Map<string, z.infer<typeof engineDifferencesSchema>>();
+const DIFFERENCES_FILE = join(FIXTURES_DIR, 'engine-differences.json');
 
-/** fixtures/engine-differences.json: where engines word the same failure differently (read once). */
-export function loadEngineDifferences(file = join(FIXTURES_DIR, 'engine-differences.json')): EngineDifference[] {
+function engineDifferencesFile(file: string): z.infer<typeof engineDifferencesSchema> {
   let d = differencesCache.get(file);
   if (!d) {
-    d = parseDataFile(engineDifferencesSchema, file, readJson(file)).differences;
+    d = parseDataFile(engineDifferencesSchema, file, readJson(file));
     differencesCache.set(file, d);
   }
   return d;
+}
+
+/** fixtures/engine-differences.json: where engines word the same failure differently (read once). */
+export function loadEngineDifferences(file = DIFFERENCES_FILE): EngineDifference[] {
+  return engineDifferencesFile(file).differences;
+}
+
+/** fixtures/engine-differences.json: per-engine verdicts where an engine departs from the standard. */
+export function loadEngineVerdicts(file = DIFFERENCES_FILE): EngineVerdictDifference[] {
+  return engineDifferencesFile(file).verdicts;
+}
+
+/** A measured engine behaviour's value for `engine` (the standard's value without an engine). */
+export function engineBehaviour(name: string, engine: EngineName | undefined, file = DIFFERENCES_FILE): boolean | number {
+  const b = engineDifferencesFile(file).behaviours[name];
+  if (!b) throw new Error(`${shown(file)}: no behaviour "${name}" (known: ${Object.keys(engineDifferencesFile(file).behaviours).join(', ')})`);
+  if (engine === undefined) return b.standard;
+  const v = b.engines[engine];
+  if (!v) throw new Error(`${shown(file)}: behaviours.${name} has no value for ${engine}`);
+  return v.value;
 }
 
 /**
@@ -211,6 +262,23 @@ export function expectationFor(
   if (own) return { ...rest, reason: own.reason, why: own.why };
   const d = differences.find((x) => x.engine === engine && x.when.reason === e.reason && x.when.at === at);
   return d ? { ...rest, reason: d.reason, why: d.why } : rest;
+}
+
+/**
+ * A fixture's hand-written expectation for a scenario in one engine: the fixture's own, unless
+ * engine-differences.json says this engine's verdict for the scenario is the fixture's verdict for
+ * another scenario (then with that entry's why).
+ */
+export function fixtureExpectationIn(
+  f: CorsFixture,
+  scenario: string,
+  engine: EngineName,
+  verdicts: readonly EngineVerdictDifference[] = loadEngineVerdicts(),
+): Expectation {
+  const v = verdicts.find((x) => x.engine === engine && x.scenario === scenario);
+  if (!v) return fixtureExpectation(f, scenario);
+  const e = fixtureExpectation(f, v.as);
+  return { ...e, why: `${v.why}${e.why ? ` — ${e.why}` : ''}` };
 }
 
 export function fixtureExpectation(f: CorsFixture, scenario: string): Expectation {

@@ -11,10 +11,10 @@
  *   store's answers: the engine did what the store's headers make it do), or unexplained (neither —
  *   a harness or engine problem, reported as such).
  */
-import { decideActual, decidePreflight, type CorsConfiguration, type HeaderList, type RuleEvaluation } from '../servers/s3/cors/index.js';
+import { decideActual, decidePreflight, type CorsConfiguration, type CorsRequestFacts, type HeaderList, type RuleEvaluation } from '../servers/s3/cors/index.js';
 import { expectationFor, type EngineDifference, type Expectation, type Scenario } from './data.js';
 import type { EngineName } from '../engines/types.js';
-import { predict, predictWith, type Answerer, type CorsAnswer, type Prediction, type Verdict } from './oracle.js';
+import { predict, type Decider, type Prediction, type Verdict } from './oracle.js';
 import type { ReasonId } from './reasons.js';
 import type { ImpliedRequest, ReplayedExchange } from './replay.js';
 
@@ -79,7 +79,7 @@ const sameSet = (a: string[], b: string[], fold = true) => {
 const errorCode = (body: string) => /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
 
 /** S3's answer to one replayed request, from the S3 engine (same facts the store received). */
-function s3AnswerFor(config: CorsConfiguration | undefined, key: string, x: ImpliedRequest): { status: number; headers: Record<string, string>; code?: string; evaluations: RuleEvaluation[]; rule?: number } {
+export function s3AnswerFor(config: CorsConfiguration | undefined, key: string, x: ImpliedRequest): { status: number; headers: Record<string, string>; code?: string; evaluations: RuleEvaluation[]; rule?: number } {
   const facts = {
     method: x.method,
     ...(x.headers['origin'] !== undefined ? { origin: x.headers['origin'] } : {}),
@@ -210,33 +210,59 @@ export function differencesOf(config: CorsConfiguration | undefined, key: string
   return out;
 }
 
-/** The store's answers, as the oracle asks for them, taken from the replay. */
-export function replayAnswerer(exchanges: readonly ReplayedExchange[]): Answerer {
-  const find = (step: number, kind: 'preflight' | 'actual') => {
-    const x = exchanges.find((e) => e.step === step && e.kind === kind);
-    if (!x) throw new Error(`the replay has no ${kind} for step ${step + 1}`);
+/**
+ * The store's answers, shaped as the S3 engine's decisions (oracle.ts `Decider`), so the oracle's
+ * Fetch rules, HTTP-cache and client-flow logic apply to them unchanged. A request is found in the
+ * replay by what the store sees of it: preflight or not, method, Access-Control-Request-Headers,
+ * Origin, object or bucket.
+ *
+ * Not modelled: a preflight answered with CORS headers but a non-2xx status counts as refused (the
+ * engines would name "preflight-status" and the case would read as unexplained, not hide).
+ */
+export function replayDecider(exchanges: readonly ReplayedExchange[]): Decider {
+  const corsHeaders = (x: ReplayedExchange) => toList(Object.fromEntries(Object.entries(x.responseHeaders).filter(([k]) => k.startsWith('access-control-') || k === 'vary')));
+  const resource = (f: CorsRequestFacts) => (f.key !== undefined && f.key !== '' ? 'object' : 'bucket');
+  const find = (f: CorsRequestFacts, kind: 'preflight' | 'actual'): ReplayedExchange => {
+    const x = exchanges.find(
+      (e) =>
+        e.kind === kind &&
+        e.resource === resource(f) &&
+        (kind === 'preflight'
+          ? e.headers['access-control-request-method'] === f.accessControlRequestMethod && (e.headers['access-control-request-headers'] ?? '') === (f.accessControlRequestHeaders ?? '')
+          : e.method === f.method && (e.headers['origin'] !== undefined) === (f.origin !== undefined)),
+    );
+    if (!x) {
+      const what = kind === 'preflight' ? `${f.accessControlRequestMethod} preflight (${f.accessControlRequestHeaders ?? 'no request headers'})` : `${f.method} request${f.origin ? '' : ' without Origin'}`;
+      throw new Error(`the replay has no ${what} for the ${resource(f)}: the requests replayed and the oracle's disagree`);
+    }
     return x;
   };
-  const answer = (x: ReplayedExchange, what: string): CorsAnswer => {
-    const headers = toList(Object.fromEntries(Object.entries(x.responseHeaders).filter(([k]) => k.startsWith('access-control-') || k === 'vary')));
-    if (x.error) return { status: 0, headers: [], refusal: `the replayed ${what} failed: ${x.error}` };
-    if (x.responseHeaders['access-control-allow-origin'] === undefined) {
-      const code = errorCode(x.bodyPreview);
-      return { status: x.status, headers, refusal: `the store sent no Access-Control-Allow-Origin on the ${what} (${x.status}${code ? ` ${code}` : ''})` };
-    }
-    return { status: x.status, headers };
-  };
   return {
-    preflight: (req) => answer(find(req.step, 'preflight'), `${req.method} preflight`),
-    actual: (req) => answer(find(req.step, 'actual'), `${req.method} response`),
+    preflight(f) {
+      const x = find(f, 'preflight');
+      const headers = corsHeaders(x);
+      if (!x.error && x.responseHeaders['access-control-allow-origin'] !== undefined && x.status >= 200 && x.status <= 299) {
+        return { kind: 'allowed', status: 200, headers, rule: { index: -1 }, evaluations: [] };
+      }
+      const code = x.error ? 'no answer' : (errorCode(x.bodyPreview) ?? 'no CORS headers');
+      return { kind: 'refused', status: x.status === 400 ? 400 : 403, code, message: '', reason: 'no-match', evaluations: [] };
+    },
+    actual(f) {
+      const x = find(f, 'actual');
+      const matched = x.responseHeaders['access-control-allow-origin'] !== undefined;
+      return { headers: corsHeaders(x), reason: matched ? 'matched' : 'no-match', evaluations: [], ...(matched ? { rule: { index: -1 } } : {}) };
+    },
   };
 }
 
-/** S3 against the store for one case's replayed requests. */
-export function compareWithS3(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, exchanges: readonly ReplayedExchange[]): StoreComparison {
+/** The oracle words its reasons for S3; a store prediction says "the store". */
+const forStore = (p: Prediction): Prediction => ({ ...p, why: p.why.replace(/\bS3\b/g, 'the store') });
+
+/** S3 against the store for one case's replayed requests, in `engine` (HTTP-cache reuse and SDK retries are per engine). */
+export function compareWithS3(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, exchanges: readonly ReplayedExchange[], engine?: EngineName): StoreComparison {
   return {
-    s3: predict(config, scenario, origin),
-    store: predictWith(replayAnswerer(exchanges), scenario, origin),
+    s3: predict(config, scenario, origin, undefined, engine),
+    store: forStore(predict(config, scenario, origin, undefined, engine, replayDecider(exchanges))),
     differences: exchanges.flatMap((x) => differencesOf(config, scenario.object.key, x)),
   };
 }

@@ -9,7 +9,7 @@
  * says a block happens (preflight or response).
  */
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
-import { expectationFor, fillPlaceholders, fixtureExpectation, type CorsFixture, type Expectation, type Scenario } from './data.js';
+import { expectationFor, fillPlaceholders, fixtureExpectation, fixtureExpectationIn, type CorsFixture, type Expectation, type Scenario } from './data.js';
 import { predict, type Prediction } from './oracle.js';
 import { makeOrigins, type Origins } from './origins.js';
 import type { CorsConfiguration } from '../servers/s3/cors/index.js';
@@ -21,6 +21,8 @@ export interface CaseExpectation {
   declared: Expectation;
   /** What S3 + the Fetch standard predict for this case. */
   oracle: Prediction;
+  /** The same per engine, with the engines' measured behaviours (fixtures/engine-differences.json "behaviours"). */
+  oracles: Record<EngineName, Prediction>;
   /** The expectation each engine is held to. */
   engines: Record<EngineName, EngineExpectation>;
 }
@@ -35,10 +37,15 @@ export function fixtureConfiguration(fixture: CorsFixture, origins: Origins): Co
  * `target` is the origin the case's requests go to (default: the bucket's).
  */
 export function caseExpectation(fixture: CorsFixture, scenario: Scenario, origins: Origins, target = origins.BUCKET_ORIGIN): CaseExpectation {
-  const oracle = predict(fixtureConfiguration(fixture, origins), scenario, origins.SITE_ORIGIN, new URL(target).origin);
+  const config = fixtureConfiguration(fixture, origins);
+  const oracle = predict(config, scenario, origins.SITE_ORIGIN, new URL(target).origin);
+  const oracles = Object.fromEntries(ENGINE_NAMES.map((e) => [e, predict(config, scenario, origins.SITE_ORIGIN, new URL(target).origin, e)])) as Record<EngineName, Prediction>;
   const declared = fixtureExpectation(fixture, scenario.id);
-  const engines = Object.fromEntries(ENGINE_NAMES.map((e) => [e, expectationFor(declared, e, oracle.at)])) as Record<EngineName, EngineExpectation>;
-  return { declared, oracle, engines };
+  // Per engine: engine-differences.json's per-engine verdicts ("verdicts"), then its per-engine reasons.
+  const engines = Object.fromEntries(
+    ENGINE_NAMES.map((e) => [e, expectationFor(fixtureExpectationIn(fixture, scenario.id, e), e, oracles[e].at)]),
+  ) as Record<EngineName, EngineExpectation>;
+  return { declared, oracle, oracles, engines };
 }
 
 /**
@@ -62,7 +69,9 @@ export function expectationTitle(scenarioId: string, x: CaseExpectation): string
   const base = x.declared;
   const others = byEngine.filter(([, e]) => e.verdict === 'blocked' && base.verdict === 'blocked' && e.reason !== base.reason);
   const reason = base.verdict === 'blocked' ? ` (${base.reason}${others.map(([n, e]) => `; ${n}: ${(e as { reason: string }).reason}`).join('')})` : '';
-  return `${scenarioId} should be ${base.verdict}${reason}`;
+  // An engine whose verdict departs from the standard (engine-differences.json "verdicts").
+  const verdicts = byEngine.filter(([, e]) => e.verdict !== base.verdict).map(([n, e]) => `; ${n}: ${expectationLabel(e)}`).join('');
+  return `${scenarioId} should be ${base.verdict}${reason}${verdicts}`;
 }
 
 /** One line for reports: "blocked (missing-allow-origin)". */

@@ -22,7 +22,9 @@ import {
   type PreflightDecision,
 } from '../servers/s3/cors/index.js';
 import type { ReasonId } from './reasons.js';
-import type { Scenario, ScenarioStep } from './data.js';
+import { engineBehaviour, type Scenario, type ScenarioStep } from './data.js';
+import type { EngineName } from '../engines/types.js';
+import { flowById, simulateFlow, type FlowBlock, type FlowTraceEntry } from './flows.js';
 
 export type Verdict = 'allowed' | 'blocked' | 'hidden';
 
@@ -37,8 +39,15 @@ export interface Prediction {
   actualRequests: number;
   /** Response header names page JavaScript can read (lower-case), when the response is readable. */
   readable?: string[];
-  /** One line of why, for reports. */
+  /** One line of why, for reports (for a flow: in user terms, e.g. which header S3 does not allow). */
   why: string;
+  /** Flow steps: the oracle's walk through the flow's requests (fixtures/flows/<id>.json). */
+  flow?: FlowTraceEntry[];
+  /**
+   * Blocks after the one that decided the verdict (e.g. a multipart upload's clean-up refused too):
+   * the engine prints CORS errors for them even when the verdict is "hidden".
+   */
+  secondary?: FlowBlock[];
 }
 
 // ---- Fetch's request-side rules -----------------------------------------------------------------
@@ -77,6 +86,12 @@ export function unsafeRequestHeaders(headers: Record<string, string> = {}): stri
       if (name === 'accept') safe = !/[\x00-\x08\x0a-\x1f"():<>?@[\\\]{}\x7f]/.test(value);
       else if (name === 'accept-language' || name === 'content-language') safe = /^[0-9A-Za-z *,\-.;=]*$/.test(value);
       else if (name === 'content-type') safe = SAFE_CONTENT_TYPES.has(value.split(';')[0]!.trim().toLowerCase());
+      // Fetch: a "simple range header value" with a start (bytes=N- or bytes=N-M, N ≤ M, no
+      // whitespace); suffix ranges (bytes=-N) are not safelisted. All three engines agree (measured).
+      else if (name === 'range') {
+        const m = /^bytes=(\d+)-(\d*)$/.exec(value);
+        safe = m !== null && (m[2] === '' || Number(m[1]) <= Number(m[2]));
+      }
     }
     if (!safe) unsafe.push(name);
   }
@@ -94,7 +109,7 @@ export interface CorsRequest {
 }
 
 /** The request a scenario step (fixtures/scenarios/*.json, or explain's one fetch) makes. */
-export function requestOf(step: ScenarioStep): CorsRequest {
+export function requestOf(step: Exclude<ScenarioStep, { kind: 'flow' }>): CorsRequest {
   if (step.kind === 'img') {
     // <img> without crossorigin is a no-cors request; crossorigin="anonymous" a CORS one without
     // credentials (cross-origin), "use-credentials" with.
@@ -179,6 +194,18 @@ export interface RequestEvaluation {
 }
 
 /**
+ * Where the answers come from: S3's CORS engine (the default), or — harness/divergence.ts — what a
+ * real store answered to a replay of the same requests, shaped as the engine's decisions so every
+ * rule below applies to it unchanged.
+ */
+export interface Decider {
+  preflight(facts: CorsRequestFacts): PreflightDecision;
+  actual(facts: CorsRequestFacts): ActualDecision;
+}
+
+export const S3_DECIDER: Decider = { preflight: decidePreflight, actual: decideActual };
+
+/**
  * One request from a page on `origin` to the object `where.key` of a bucket with `config`, at
  * `where.target` (the bucket's origin; default: another origin than the page's). `where.cache`
  * holds the preflight-cache entries earlier requests of the page left for this URL.
@@ -187,7 +214,7 @@ export function evaluate(
   config: CorsConfiguration | undefined,
   req: CorsRequest,
   origin: string,
-  where: { key: string; target?: string; cache?: readonly PreflightCacheEntry[] },
+  where: { /** undefined: the bucket itself (ListObjects, POST Object). */ key?: string; target?: string; cache?: readonly PreflightCacheEntry[]; decider?: Decider },
 ): RequestEvaluation {
   const sameOrigin = where.target !== undefined && where.target === origin;
   const because = { ...(SAFELISTED_METHODS.has(req.method) ? {} : { method: req.method }), headers: req.unsafe };
@@ -201,7 +228,9 @@ export function evaluate(
         req.unsafe.every((n) => c.headers.includes(n)),
     );
   const sendsOrigin = (req.mode === 'cors' && !sameOrigin) || (req.method !== 'GET' && req.method !== 'HEAD');
-  const decision = decideActual({ method: req.method, ...(sendsOrigin ? { origin } : {}), bucketExists: true, ...(config ? { config } : {}), key: where.key });
+  const key = where.key !== undefined ? { key: where.key } : {};
+  const decider = where.decider ?? S3_DECIDER;
+  const decision = decider.actual({ method: req.method, ...(sendsOrigin ? { origin } : {}), bucketExists: true, ...(config ? { config } : {}), ...key });
   const result = (rest: Omit<RequestEvaluation, 'sameOrigin' | 'preflight' | 'actual'> & { sent?: RequestEvaluation['preflight']['sent']; actualSent: boolean }): RequestEvaluation => {
     const { sent, actualSent, ...more } = rest;
     return {
@@ -225,9 +254,9 @@ export function evaluate(
       ...(req.unsafe.length ? { accessControlRequestHeaders: req.unsafe.join(',') } : {}),
       bucketExists: true,
       ...(config ? { config } : {}),
-      key: where.key,
+      ...key,
     };
-    const p = decidePreflight(facts);
+    const p = decider.preflight(facts);
     sent = { facts, decision: p };
     const stop = (block: Omit<Block, 'at'>) => result({ sent, actualSent: false, block: { ...block, at: 'preflight' } });
     if (p.kind === 'refused') {
@@ -259,19 +288,88 @@ export function evaluate(
 
 // ---- A scenario ---------------------------------------------------------------------------------
 
+/** HTTP cache modes that may answer from a stored response (Fetch: "default" needs it fresh). */
+const REUSING_CACHE_MODES: ReadonlySet<string> = new Set(['default', 'force-cache', 'only-if-cached']);
+
+/** Whether the object's Cache-Control keeps a stored answer fresh (heuristic freshness of a just-stored object is ~0). */
+function storedFresh(cacheControl: string | undefined): boolean {
+  if (!cacheControl || /no-store|no-cache/i.test(cacheControl)) return false;
+  return Number(/max-age=(\d+)/i.exec(cacheControl)?.[1] ?? 0) > 0;
+}
+
 /**
  * `origin` is the page's origin; `target` the origin the requests go to (default: another origin).
  * The page runs every step even after one is blocked, each to the same URL (so a preflight one
- * step makes may answer for a later one); the first block decides the verdict.
+ * step makes may answer for a later one, and a GET answer the HTTP cache keeps may answer a later
+ * GET); the first block decides the verdict.
+ *
+ * `engine`: where engines measurably depart from the standard in a way that changes the verdict or
+ * the exchanges (fixtures/engine-differences.json "behaviours": the HTTP cache answering a CORS fetch
+ * with a plain <img>'s response, the SDK retrying refused requests), predict for that engine;
+ * without one, the standard's prediction.
  */
-export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string): Prediction {
+export function predict(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, target?: string, engine?: EngineName, decider?: Decider): Prediction {
+  const flowStep = scenario.steps.find((s) => s.kind === 'flow');
+  if (flowStep) {
+    if (scenario.steps.length !== 1) throw new Error(`scenario ${scenario.id}: a flow step must be the scenario's only step`);
+    if (target !== undefined && target === origin) return { verdict: 'allowed', preflights: 0, actualRequests: 0, why: 'same origin: CORS does not apply' };
+    const f = simulateFlow(flowById(flowStep.flow), config, origin, scenario.object.key, engine, decider);
+    return {
+      verdict: f.verdict,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.at ? { at: f.at } : {}),
+      preflights: f.preflights,
+      actualRequests: f.actualRequests,
+      why: f.why,
+      flow: f.trace,
+      ...(f.secondary.length ? { secondary: f.secondary } : {}),
+    };
+  }
   const cache: PreflightCacheEntry[] = [];
-  const evaluations = scenario.steps.map((step) => {
-    const e = evaluate(config, requestOf(step), origin, { key: scenario.object.key, ...(target !== undefined ? { target } : {}), cache });
+  // The HTTP cache's stored GET answer for the URL, while fresh: who asked (CORS or not) and S3's CORS headers on it.
+  const fresh = storedFresh(scenario.object.cacheControl);
+  let stored: { cors: boolean; headers: HeaderList } | undefined;
+  const evaluations = scenario.steps.map((step): RequestEvaluation => {
+    if (step.kind === 'flow') throw new Error('unreachable');
+    const req = requestOf(step);
+    // <img> and XHR use the default cache mode; the runner's fetches default to no-store.
+    const cacheMode = step.kind === 'img' || step.kind === 'xhr' ? 'default' : (step.cache ?? 'no-store');
+    const e = evaluate(config, req, origin, { key: scenario.object.key, ...(target !== undefined ? { target } : {}), cache, ...(decider ? { decider } : {}) });
+    // A fresh stored answer with no Vary that tells the requests apart (S3 sends no Vary without
+    // Origin) answers a later GET from the cache, CORS check included. The standard reuses it
+    // whatever mode stored it; an engine may refetch instead (behaviour cors-fetch-reuses-no-cors-response).
+    const reuse =
+      !e.sameOrigin &&
+      req.method === 'GET' &&
+      stored !== undefined &&
+      REUSING_CACHE_MODES.has(cacheMode) &&
+      (stored.cors || req.mode === 'no-cors' || engineBehaviour('cors-fetch-reuses-no-cors-response', engine) === true);
+    if (reuse) return fromHttpCache(e, stored!, req, origin);
     if (e.cache) cache.push(e.cache);
+    if (e.actual.sent && req.method === 'GET' && fresh && cacheMode !== 'no-store') stored = { cors: req.mode === 'cors', headers: req.mode === 'cors' ? e.actual.decision.headers : [] };
     return e;
   });
   return conclude(evaluations, scenario);
+}
+
+/** A GET the HTTP cache answers with a stored response: nothing is sent; the CORS check runs on what was stored. */
+function fromHttpCache(e: RequestEvaluation, stored: { cors: boolean; headers: HeaderList }, req: CorsRequest, origin: string): RequestEvaluation {
+  const base: RequestEvaluation = { ...e, preflight: { ...e.preflight, needed: false, cached: false }, actual: { ...e.actual, sent: false } };
+  delete base.preflight.sent;
+  delete base.block;
+  delete base.cache;
+  if (req.mode === 'no-cors') return { ...base, readable: [] };
+  const failed = corsCheck(stored.headers, origin, req.credentials);
+  if (failed) {
+    const refetch = e.block ? ` (and S3 would refuse a refetch too: ${e.block.why})` : '';
+    const why = stored.cors
+      ? `the HTTP cache answers with a stored response that fails the CORS check (${failed})`
+      : `the HTTP cache answers the CORS fetch with the response it stored for the plain <img> — no Origin was sent, so S3 added no Access-Control-Allow-Origin and no Vary${refetch}`;
+    delete base.readable;
+    return { ...base, block: { reason: failed, at: 'response', why, headers: stored.headers } };
+  }
+  const exposed = list(headerValue(stored.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
+  return { ...base, readable: [...SAFELISTED_RESPONSE, ...exposed] };
 }
 
 /** The verdict of a scenario whose steps were evaluated in order (`readHeader`: the header it reads). */
@@ -295,106 +393,4 @@ export function conclude(evaluations: readonly RequestEvaluation[], scenario: Pi
     ...(readable ? { readable } : {}),
     why: scenario.corsGated === false ? 'not gated by CORS' : 'every CORS check passes',
   };
-}
-
-// ---- Another store's answers --------------------------------------------------------------------
-
-/** What a bucket answered (or would answer) to one request of a case. */
-export interface CorsAnswer {
-  status: number;
-  headers: HeaderList;
-  /** Why the answer carries no CORS headers, in the answerer's words (for reports). */
-  refusal?: string;
-}
-
-/** The request an answerer is asked about: scenario step (0-based) and the request Fetch makes. */
-export interface AnswerRequest extends CorsRequest {
-  step: number;
-}
-
-/** Where answers come from: S3 (the engine in servers/s3/cors) or a real store (a replay). */
-export interface Answerer {
-  preflight(req: AnswerRequest): CorsAnswer;
-  actual(req: AnswerRequest): CorsAnswer;
-}
-
-/** S3's answers for a configuration, from the S3 CORS engine (what `evaluate` asks it). */
-export function s3Answerer(config: CorsConfiguration | undefined, origin: string, key: string): Answerer {
-  return {
-    preflight(req) {
-      const p = decidePreflight({
-        method: 'OPTIONS',
-        origin,
-        accessControlRequestMethod: req.method,
-        ...(req.unsafe.length ? { accessControlRequestHeaders: req.unsafe.join(',') } : {}),
-        bucketExists: true,
-        ...(config ? { config } : {}),
-        key,
-      });
-      return p.kind === 'refused' ? { status: p.status, headers: [], refusal: `S3 refused the preflight (${p.status} ${p.code}: ${p.reason})` } : { status: p.status, headers: p.headers };
-    },
-    actual(req) {
-      const a = decideActual({ method: req.method, origin, bucketExists: true, ...(config ? { config } : {}), key });
-      return { status: 200, headers: a.headers, ...(a.rule ? {} : { refusal: `S3 added no CORS headers (${a.reason})` }) };
-    },
-  };
-}
-
-const isOk = (status: number) => status >= 200 && status <= 299;
-
-/**
- * The Fetch rules of `evaluate`, applied to the answers of `answers` instead of the S3 engine's —
- * the answers a real store gave to a replay of the same requests (harness/divergence.ts). Cross-
- * origin only. tests/unit/divergence.spec.ts holds it to `predict` on S3's own answers.
- */
-export function predictWith(answers: Answerer, scenario: Pick<Scenario, 'steps' | 'readHeader' | 'corsGated'>, origin: string): Prediction {
-  const cache: PreflightCacheEntry[] = [];
-  let preflights = 0;
-  let actualRequests = 0;
-  let readable: string[] | undefined;
-  let block: Omit<Block, 'headers'> | undefined;
-  for (const [step, s] of scenario.steps.entries()) {
-    const req: AnswerRequest = { ...requestOf(s), step };
-    if (req.mode === 'no-cors') {
-      actualRequests++;
-      readable = [];
-      continue;
-    }
-    const needed = !SAFELISTED_METHODS.has(req.method) || req.unsafe.length > 0;
-    const cached =
-      needed &&
-      cache.some((c) => c.credentials === req.credentials && (SAFELISTED_METHODS.has(req.method) || c.methods.includes(req.method)) && req.unsafe.every((n) => c.headers.includes(n)));
-    const stepBlock = ((): Omit<Block, 'headers'> | undefined => {
-      if (needed && !cached) {
-        preflights++;
-        const p = answers.preflight(req);
-        const failed = corsCheck(p.headers, origin, req.credentials);
-        if (failed) return { reason: failed, at: 'preflight', why: p.refusal ?? `the preflight response fails the CORS check (${failed})` };
-        // Fetch: the CORS check, then the status (an allowed-looking non-2xx preflight still fails).
-        if (!isOk(p.status)) return { reason: 'preflight-status', at: 'preflight', why: `the preflight was answered with status ${p.status}` };
-        const methods = list(headerValue(p.headers, 'Access-Control-Allow-Methods'));
-        const allowHeaders = list(headerValue(p.headers, 'Access-Control-Allow-Headers')).map((x) => x.toLowerCase());
-        if (!SAFELISTED_METHODS.has(req.method) && !methods.includes(req.method) && !(methods.includes('*') && !req.credentials)) {
-          return { reason: 'method-not-allowed', at: 'preflight', why: `${req.method} is not in Access-Control-Allow-Methods` };
-        }
-        const missing = req.unsafe.find((n) => !allowHeaders.includes(n) && !(allowHeaders.includes('*') && !req.credentials && n !== 'authorization'));
-        if (missing) return { reason: 'header-not-allowed', at: 'preflight', why: `${missing} is not in Access-Control-Allow-Headers`, header: missing };
-        const maxAge = headerValue(p.headers, 'Access-Control-Max-Age');
-        if (maxAge === undefined || Number(maxAge) > 0) cache.push({ credentials: req.credentials, methods, headers: allowHeaders });
-      }
-      actualRequests++;
-      const a = answers.actual(req);
-      const failed = corsCheck(a.headers, origin, req.credentials);
-      if (failed) return { reason: failed, at: 'response', why: a.refusal ?? `the response fails the CORS check (${failed})` };
-      const exposed = list(headerValue(a.headers, 'Access-Control-Expose-Headers')).map((x) => x.toLowerCase());
-      readable = [...SAFELISTED_RESPONSE, ...exposed.filter((x) => x !== 'set-cookie' && (x !== '*' || req.credentials))];
-      return undefined;
-    })();
-    block ??= stepBlock;
-  }
-  if (block) return { verdict: 'blocked', reason: block.reason, at: block.at, why: block.why, preflights, actualRequests };
-  if (scenario.readHeader && !readable?.includes(scenario.readHeader.toLowerCase())) {
-    return { verdict: 'hidden', preflights, actualRequests, readable: readable ?? [], why: `${scenario.readHeader} is not in Access-Control-Expose-Headers` };
-  }
-  return { verdict: 'allowed', preflights, actualRequests, ...(readable ? { readable } : {}), why: scenario.corsGated === false ? 'not gated by CORS' : 'every CORS check passes' };
 }

@@ -16,9 +16,8 @@
  * (Accept, User-Agent, Sec-Fetch-*), which S3-compatible stores do not consult for CORS.
  */
 import type { ScenarioStep } from './data.js';
-import { unsafeRequestHeaders } from './oracle.js';
-
-const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
+import { flowById, flowCorsRequest, requestName } from './flows.js';
+import { isSafelistedMethod, requestOf } from './oracle.js';
 
 export interface ImpliedRequest {
   /** Index of the scenario step it belongs to. */
@@ -29,9 +28,18 @@ export interface ImpliedRequest {
   credentials: boolean;
   method: string;
   url: string;
+  /** Whether the URL names the object or only the bucket (a flow's ListObjects, POST Object). */
+  resource: 'object' | 'bucket';
   /** Request headers as the browser sends them (CORS-relevant and the scenario's own). */
   headers: Record<string, string>;
   body?: string;
+  /** A client flow's request (fixtures/flows), by name: "UploadPart 1". */
+  flowRequest?: string;
+  /**
+   * A flow's actual request is replayed without the client's signature or state (an upload id, a
+   * presigned form): the store answers it with an error, and only its CORS headers are compared.
+   */
+  unsigned?: boolean;
 }
 
 export interface ReplayedExchange extends ImpliedRequest {
@@ -47,64 +55,53 @@ export interface ReplayedExchange extends ImpliedRequest {
   error?: string;
 }
 
-function requestOf(step: ScenarioStep): { mode: 'cors' | 'no-cors'; method: string; credentials: boolean; headers: Record<string, string>; body?: string } {
-  if (step.kind === 'img') {
-    return { mode: step.crossorigin ? 'cors' : 'no-cors', method: 'GET', credentials: step.crossorigin === 'use-credentials', headers: {} };
-  }
-  const mode = step.kind !== 'xhr' && step.mode === 'no-cors' ? 'no-cors' : 'cors';
-  return {
-    mode,
-    method: (step.method ?? 'GET').toUpperCase(),
-    credentials: step.credentials === 'include',
-    headers: step.headers ?? {},
-    ...(step.body !== undefined ? { body: step.body } : {}),
-  };
+/** Where a case's requests go: a URL per method (presigned for a private bucket), and the bucket's own URL. */
+export interface ReplayUrls {
+  object(method: string): string;
+  bucket: string;
 }
 
 /**
- * The preflight (when one is needed) and the actual request of every step, in order. `urlFor`
- * gives the URL each method is sent to (presigned per method for a private bucket).
+ * The preflight (when one is needed) and the actual request of every step, in order — for a client
+ * flow, of every request its description lists (fixtures/flows/<id>.json).
  */
-export function impliedRequests(steps: readonly ScenarioStep[], origin: string, urlFor: (method: string) => string): ImpliedRequest[] {
+export function impliedRequests(steps: readonly ScenarioStep[], origin: string, urls: ReplayUrls): ImpliedRequest[] {
   const out: ImpliedRequest[] = [];
   steps.forEach((step, i) => {
-    const r = requestOf(step);
-    const url = urlFor(r.method);
-    if (r.mode === 'cors') {
-      const unsafe = unsafeRequestHeaders(r.headers);
-      if (!SAFELISTED_METHODS.has(r.method) || unsafe.length > 0) {
-        out.push({
-          step: i,
-          kind: 'preflight',
-          mode: 'cors',
-          credentials: r.credentials,
-          method: 'OPTIONS',
-          url,
-          headers: {
-            origin,
-            'access-control-request-method': r.method,
-            ...(unsafe.length ? { 'access-control-request-headers': unsafe.join(',') } : {}),
-          },
-        });
+    if (step.kind === 'flow') {
+      for (const r of flowById(step.flow).requests) {
+        const req = flowCorsRequest(r);
+        const url = r.resource === 'object' ? urls.object(r.method) : urls.bucket;
+        const common = { step: i, mode: 'cors' as const, credentials: false, url, resource: r.resource, flowRequest: requestName(r) };
+        if (!isSafelistedMethod(req.method) || req.unsafe.length > 0) {
+          out.push({ ...common, kind: 'preflight', method: 'OPTIONS', headers: preflightHeaders(origin, req.method, req.unsafe) });
+        }
+        // Only what the store's CORS answer may depend on: the Origin and the content type.
+        const headers: Record<string, string> = { origin };
+        if (r.headers['content-type'] && !r.headers['content-type'].startsWith('<')) headers['content-type'] = r.headers['content-type'];
+        out.push({ ...common, kind: 'actual', method: req.method, headers, unsigned: true });
       }
+      return;
+    }
+    const r = requestOf(step);
+    const url = urls.object(r.method);
+    const own = step.kind === 'img' ? {} : (step.headers ?? {});
+    if (r.mode === 'cors' && (!isSafelistedMethod(r.method) || r.unsafe.length > 0)) {
+      out.push({ step: i, kind: 'preflight', mode: 'cors', credentials: r.credentials, method: 'OPTIONS', url, resource: 'object', headers: preflightHeaders(origin, r.method, r.unsafe) });
     }
     // Fetch: a CORS request always carries Origin; a no-cors one only when its method is not GET/HEAD.
     const withOrigin = r.mode === 'cors' || (r.method !== 'GET' && r.method !== 'HEAD');
     const headers: Record<string, string> = {};
     if (withOrigin) headers['origin'] = origin;
-    for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
-    out.push({
-      step: i,
-      kind: 'actual',
-      mode: r.mode,
-      credentials: r.credentials,
-      method: r.method,
-      url,
-      headers,
-      ...(r.body !== undefined ? { body: r.body } : {}),
-    });
+    for (const [k, v] of Object.entries(own)) headers[k.toLowerCase()] = v;
+    const body = step.kind === 'img' ? undefined : step.body;
+    out.push({ step: i, kind: 'actual', mode: r.mode, credentials: r.credentials, method: r.method, url, resource: 'object', headers, ...(body !== undefined ? { body } : {}) });
   });
   return out;
+}
+
+function preflightHeaders(origin: string, method: string, unsafe: readonly string[]): Record<string, string> {
+  return { origin, 'access-control-request-method': method, ...(unsafe.length ? { 'access-control-request-headers': unsafe.join(',') } : {}) };
 }
 
 /** Sends the requests one after the other (as the page does) and records the store's answers. */

@@ -91,7 +91,7 @@ export async function storeCaseEvidence(
 ): Promise<StoreCaseEvidence> {
   if (!target.replay || !target.store) throw new Error(`${target.describe()} is not a remote store: it has no replay`);
   const replay = await target.replay(c.caseId, c.scenario.steps, c.origin);
-  const comparison = compareWithS3(c.cors, c.scenario, c.origin, replay);
+  const comparison = compareWithS3(c.cors, c.scenario, c.origin, replay, c.engine);
   const verdict = classifyCase({
     engine: c.engine,
     expected: c.expected,

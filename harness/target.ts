@@ -38,7 +38,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash, randomBytes } from 'node:crypto';
-import type { BucketServer } from '../servers/bucket/index.js';
+import { DEFAULT_CREDENTIALS, type BucketServer } from '../servers/bucket/index.js';
+import type { FlowAccess } from './flows.js';
 import { CASE_PARAM } from '../servers/exchange-log.js';
 import { CORS_METHODS, type CorsConfiguration, type CorsRule } from '../servers/s3/cors/index.js';
 import type { ScenarioStep } from './data.js';
@@ -65,7 +66,7 @@ export interface BucketTarget {
     object: CaseObject,
     origin: string,
     targetOrigin?: string,
-  ): Promise<{ bucket: string; url: string; urlFor?: (method: string) => Promise<string> }>;
+  ): Promise<{ bucket: string; url: string; urlFor?: (method: string) => Promise<string>; /** How client flows (the SDK, presigned uploads) reach the object. */ access: FlowAccess }>;
   /** Removes what prepare created. */
   finish(caseId: string): Promise<void>;
   /** Ends the target (remote: restores the bucket's previous CORS configuration). */
@@ -112,7 +113,20 @@ export function localTarget(server: BucketServer, bucketOrigin: string): BucketT
       server.store.createBucket(bucket);
       server.store.setCors(bucket, cors);
       server.store.putObject(bucket, object.key, object.body, object.contentType, object.headers);
-      return { bucket, url: urlFor(targetOrigin ?? bucketOrigin, bucket, object.key, caseId) };
+      const endpoint = targetOrigin ?? bucketOrigin;
+      return {
+        bucket,
+        url: urlFor(endpoint, bucket, object.key, caseId),
+        // The bucket server's own test credentials (servers/bucket DEFAULT_CREDENTIALS).
+        access: {
+          endpoint,
+          bucket,
+          key: object.key,
+          region: DEFAULT_CREDENTIALS.region,
+          credentials: { accessKeyId: DEFAULT_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_CREDENTIALS.secretAccessKey },
+          caseParam: [CASE_PARAM, caseId],
+        },
+      };
     },
     async finish(caseId) {
       const bucket = buckets.get(caseId);
@@ -412,12 +426,33 @@ export async function remoteTarget(opts: RemoteTargetOptions): Promise<BucketTar
         urls.set(method, url);
         return url;
       };
-      return { bucket, url: await presign('GET'), urlFor: presign };
+      const resolved = await s3.config.credentials();
+      return {
+        bucket,
+        url: await presign('GET'),
+        urlFor: presign,
+        // Flows sign with the run's own AWS credentials (the SDK flows hand them to the local browser
+        // page; presigned flows sign here, in Node). The per-case key keeps object URLs unique; the
+        // case parameter (S3 ignores unknown query parameters) does the same for bucket-level
+        // requests (ListObjectsV2, POST Object), whose URL has no key.
+        access: {
+          endpoint: opts.endpoint,
+          bucket,
+          key,
+          region: opts.region,
+          credentials: {
+            accessKeyId: resolved.accessKeyId,
+            secretAccessKey: resolved.secretAccessKey,
+            ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
+          },
+          caseParam: [CASE_PARAM, caseId],
+        },
+      };
     },
     async replay(caseId, steps, origin) {
       const c = cases.get(caseId);
       if (!c) throw new Error(`replay: case ${caseId} was not prepared (or already finished)`);
-      const reqs = impliedRequests(steps, origin, (m) => c.urls.get(m) ?? objectUrl(c.bucket, c.key));
+      const reqs = impliedRequests(steps, origin, { object: (m) => c.urls.get(m) ?? objectUrl(c.bucket, c.key), bucket: `${opts.endpoint}/${c.bucket}` });
       return replay(reqs);
     },
     async finish(caseId) {

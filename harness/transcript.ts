@@ -97,6 +97,11 @@ export function transcript(e: CaseEvidence, pageUrl: string): string {
     else for (const r of seen) lines.push(`   the engine's own view: ${r.method} → ${r.status ?? r.failure ?? '?'}${Object.keys(r.headers).length ? `, ${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`).join(', ')}` : ''}`);
   } else if (!e.serverRecord) {
     lines.push(`2.–3. requests to ${e.target}: ${NO_RECORD}; what the engine did is below`);
+  } else if (e.run.result.steps[0]?.requests) {
+    // A client flow makes many requests: the bucket's record in arrival order, each preflight
+    // before the request it asked about.
+    if (e.exchanges.length === 0) lines.push('2.–3. requests: none reached the bucket');
+    for (const x of e.exchanges) lines.push(x.method === 'OPTIONS' ? '2. preflight:' : '3. request:', ...describeExchange(x));
   } else {
     const preflights = e.exchanges.filter((x) => x.method === 'OPTIONS');
     const actual = e.exchanges.filter((x) => x.method !== 'OPTIONS');
@@ -144,6 +149,7 @@ export function sideBySide(e: CaseEvidence): string {
   return [
     `expected: ${exp}`,
     `oracle:   ${oracleText(e)} — ${e.oracle.why}`,
+    ...(e.expected.why ? [`why:      ${e.expected.why}`] : []),
     `engine:   ${eng}`,
     `engine said: ${e.classification?.message ?? JSON.stringify(e.run.messages.map((m) => m.text))}`,
     `page saw: ${JSON.stringify(e.run.result.steps.map((s) => pageSaw(s)))}`,

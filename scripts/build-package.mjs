@@ -40,9 +40,10 @@ function copyAssets(dir) {
 }
 for (const d of SOURCE_DIRS) if (existsSync(join(root, d))) copyAssets(join(root, d));
 
-// Data the shipped code reads: the request scenarios, the engine wording table and the store
-// profiles (not the fixture configurations: those are corsproof's own test matrix).
-for (const p of ['fixtures/scenarios', 'fixtures/engine-differences.json', 'fixtures/stores', 'scripts/provision.mjs']) {
+// Data the shipped code reads: the request scenarios, the client flows' descriptions, the engine
+// wording table and the store profiles (not the fixture configurations: those are corsproof's own
+// test matrix).
+for (const p of ['fixtures/scenarios', 'fixtures/flows', 'fixtures/engine-differences.json', 'fixtures/stores', 'scripts/provision.mjs']) {
   cpSync(join(root, p), join(dist, p), { recursive: true });
   copied.push(p);
 }

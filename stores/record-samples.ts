@@ -56,7 +56,7 @@ try {
       const c = m === 'PUT' ? new PutObjectCommand(input) : m === 'DELETE' ? new DeleteObjectCommand(input) : m === 'HEAD' ? new HeadObjectCommand(input) : m === 'GET' ? new GetObjectCommand(input) : undefined;
       urls[m] = c ? await getSignedUrl(s3, c, { expiresIn: 900 }) : `${rgw.endpoint}/${bucket}/${key}`;
     }
-    const exchanges = await replay(impliedRequests(sc.steps, origins.SITE_ORIGIN, (m) => urls[m]!));
+    const exchanges = await replay(impliedRequests(sc.steps, origins.SITE_ORIGIN, { object: (m) => urls[m]!, bucket: `${rgw.endpoint}/${bucket}` }));
     samples.push({ fixture: fid, scenario: sid, exchanges });
   }
 } finally {

@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { ExchangeLog, recordExchanges } from '../exchange-log.js';
 import { RemoteControl } from './remote-control.js';
 import { listenHttp } from '../listen.js';
+import { serveSdkBundle } from './sdk/serve.js';
 
-export const HARNESS_PATH = '/__corsproof/harness.html';
+import { HARNESS_PATH } from './paths.js';
+export { HARNESS_PATH };
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 export interface SiteServerOptions {
@@ -50,6 +52,7 @@ export function createSiteApp(log: ExchangeLog, serverName = 'site'): SiteApp {
     next();
   });
   app.use('/__corsproof/control', control.router());
+  app.get('/__corsproof/sdk/flows.js', serveSdkBundle());
   app.use('/__corsproof', express.static(PUBLIC_DIR, { etag: false, lastModified: false }));
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();

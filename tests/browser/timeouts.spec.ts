@@ -7,7 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { test, expect } from '../config/test.js';
 import { CASE_PARAM } from '../../servers/exchange-log.js';
 import { BUCKET_HOST } from '../../harness/origins.js';
-import { HARNESS_PATH } from '../../servers/site/index.js';
+import { HARNESS_PATH } from '../../servers/site/paths.js';
 import type { CaseSpec } from '../../engines/types.js';
 
 test('a case that never finishes fails within its timeout naming what it waited for, and the next case passes', async ({ engineSession, servers }) => {

@@ -15,13 +15,22 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeBuild, resolveEngine, startEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
 import { pageBound } from '../../engines/types.js';
-import { HARNESS_PATH } from '../../servers/site/index.js';
-import { arrangementNeeds, startServerSet, type ServerMode, type ServerSet } from '../../harness/server-set.js';
-import { runCases, runCorsCase, type CaseContext, type CaseEvidence } from '../../harness/case.js';
+import { HARNESS_PATH } from '../../servers/site/paths.js';
+import type { ServerSet } from '../../harness/server-set.js';
+import { arrangementNeeds, type ServerMode } from '../../harness/arrangements.js';
+import type { CaseContext, CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
-import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from '../../harness/target.js';
-import { storeTarget, type StoreName } from '../../stores/targets.js';
+import type { BucketTarget } from '../../harness/target.js';
+
+// The servers, the case runner and the remote-target client (the AWS SDK) are loaded by the fixtures
+// that use them, in the worker: collecting the tests (in the runner process, before any worker
+// starts) then needs none of them.
+const serverSet = () => import('../../harness/server-set.js');
+const caseRunner = () => import('../../harness/case.js');
+const targets = () => import('../../harness/target.js');
+const storeTargets = () => import('../../stores/targets.js');
+type StoreName = import('../../stores/targets.js').StoreName;
 
 function traceMode(): 'on' | 'off' | 'retain-on-failure' {
   const v = (process.env.CORSPROOF_TRACE ?? 'off').trim();
@@ -118,7 +127,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   servers: [
     // Depends on engineStart only so that the engine launches while the servers start.
     async ({ serverMode, pageOrigin, engineStart: _launching }, use, workerInfo) => {
-      const set = await startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
+      const set = await (await serverSet()).startServerSet(serverMode, workerInfo.parallelIndex, pageOrigin);
       try {
         await use(set);
       } finally {
@@ -132,9 +141,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   bucketTarget: [
     async ({ servers, store }, use) => {
+      const { localTarget, remoteOptionsFromEnv, remoteTarget } = await targets();
       // The run's own store (started once per run, stopped by the run: stores/run.ts), a user's
       // endpoint (CORSPROOF_TARGET), or corsproof's bucket server.
-      const own = store && servers.mode === 'split' ? await storeTarget(store, (l) => console.log(`[stores] ${l}`)) : undefined;
+      const own = store && servers.mode === 'split' ? await (await storeTargets()).storeTarget(store, (l) => console.log(`[stores] ${l}`)) : undefined;
       const remote = !own && servers.mode === 'split' ? remoteOptionsFromEnv() : undefined;
       const target = own ? own.target : remote ? await remoteTarget(remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
       try {
@@ -180,7 +190,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
             const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${rest.length} cases`, testInfo) : false;
             let evidences: CaseEvidence[];
             try {
-              evidences = await runCases(
+              evidences = await (await caseRunner()).runCases(
                 ctx,
                 rest.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
                 CASE_TIMEOUT_MS,
@@ -243,7 +253,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     let caseId: string | undefined;
     await use(async (fixture, scenario, opts = {}) => {
       caseId = newCaseId(fixture, scenario, engineSession.build.engine);
-      const evidence = await runCorsCase(
+      const evidence = await (await caseRunner()).runCorsCase(
         { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins },
         fixture,
         scenario,

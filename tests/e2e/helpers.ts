@@ -2,6 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { ProcessGroup } from '../../engines/processes.js';
+
+const owned = new ProcessGroup();
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,7 +34,8 @@ export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
 /** Starts `corsproof serve` and resolves with its bucket URL once it printed it. */
 export function startServe(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; bucket: string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/corsproof.mjs'), 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of the worker's: killed at worker exit even if a timed-out test never stops it.
+    const child = owned.spawn(process.execPath, [join(ROOT, 'bin/corsproof.mjs'), 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`corsproof serve printed no bucket line within 20 s: ${out}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {

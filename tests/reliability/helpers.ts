@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ProcessGroup } from '../../engines/processes.js';
+
+const owned = new ProcessGroup();
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CORSPROOF_BIN = join(ROOT, 'bin', 'corsproof.mjs');
@@ -340,7 +343,8 @@ export async function startServe(
   args: string[],
   env: NodeJS.ProcessEnv = childEnv(),
 ): Promise<{ child: ChildProcess; bucketPort: number; sitePort: number; bucketUrl: string; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CORSPROOF_BIN, 'serve', ...args], {
+  // In a process group of the worker's: killed at worker exit even if a timed-out test never stops it.
+  const child = owned.spawn(process.execPath, [CORSPROOF_BIN, 'serve', ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -68,11 +68,20 @@ interface Served {
   exited: Promise<number | null>;
 }
 
+/** Servers this file started; afterEach stops them even when a test timed out (its finally never runs then). */
+const running = new Set<ChildProcess>();
+test.afterEach(() => {
+  for (const c of running) c.kill('SIGTERM');
+  running.clear();
+});
+
 async function startServe(): Promise<Served> {
   const child = spawn(process.execPath, ['bin/corsproof.mjs', 'serve', '--bucket-port', '0', '--site-port', '0'], {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';
   let err = '';

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { Agent, request } from 'node:http';
 import { SERVE_KEEP_EXCHANGES, parseServeArgs, startServing } from '../../cli/serve.js';
+import { ProcessGroup } from '../../engines/processes.js';
+
+const owned = new ProcessGroup();
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'corsproof.mjs');
 
@@ -45,12 +48,13 @@ test('should serve on the .env ports, print one line per server and exit 0 on SI
   const sitePort = await getPort({ exclude: [bucketPort] });
   const dir = mkdtempSync(join(tmpdir(), 'corsproof-serve-'));
   writeFileSync(join(dir, '.env'), `CORSPROOF_BUCKET_PORT=${bucketPort}\nCORSPROOF_SITE_PORT=${sitePort}\n`);
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In a process group of the worker's: killed at worker exit even if a timed-out test never stops it.
+  const child = owned.spawn(process.execPath, [BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no output within 20 s: ${out}`)), 20_000);
-    child.stdout.on('data', (c: Buffer) => {
+    child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       if (/^site /m.test(out)) {
         clearTimeout(timer);

@@ -7,10 +7,11 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fillPlaceholders, fixtureExpectation, expectationFor, loadFixtures, loadScenarios } from '../../harness/data.js';
 import { makeOrigins } from '../../harness/origins.js';
-import { classifyCase, compareWithS3, decidingDifferences, type StoreComparison } from '../../harness/divergence.js';
+import { classifyCase, compareWithS3, decidingDifferences, replayDecider, s3AnswerFor, type StoreComparison } from '../../harness/divergence.js';
 import { storeSummaries } from '../../harness/store-report.js';
 import type { ReplayedExchange } from '../../harness/replay.js';
-import { predict, predictWith, s3Answerer } from '../../harness/oracle.js';
+import { predict } from '../../harness/oracle.js';
+import { impliedRequests } from '../../harness/replay.js';
 
 const recorded = JSON.parse(readFileSync(new URL('./store-samples/ceph-rgw.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -188,13 +189,20 @@ test('should summarise a store: divergences by header with engines and cases, an
   expect(s!.headerDifferences.every((h) => h.cases > 0 && h.example.startsWith('the store'))).toBe(true);
 });
 
-test("the Fetch rules on S3's own answers give the oracle's prediction for every case (predictWith = predict)", () => {
+test("a replay answered as S3 answers gives the oracle's prediction for every case and engine (flows and the HTTP cache included)", () => {
+  const keep = (p: ReturnType<typeof predict>) => ({ verdict: p.verdict, reason: p.reason, at: p.at, preflights: p.preflights, actualRequests: p.actualRequests, readable: p.readable });
   for (const f of fixtures) {
     const cors = f.cors === null ? undefined : { CORSRules: fillPlaceholders(f.cors, origins) };
     for (const s of scenarios) {
-      const p = predict(cors, s, origins.SITE_ORIGIN);
-      const w = predictWith(s3Answerer(cors, origins.SITE_ORIGIN, s.object.key), s, origins.SITE_ORIGIN);
-      expect({ ...w, why: undefined }, `${f.id} × ${s.id}`).toEqual({ ...p, why: undefined });
+      const implied = impliedRequests(s.steps, origins.SITE_ORIGIN, { object: (m) => `http://store.test/b/${s.object.key}?m=${m}`, bucket: 'http://store.test/b' });
+      const asS3 = implied.map((x) => {
+        const a = s3AnswerFor(cors, s.object.key, x.resource === 'object' ? x : { ...x });
+        return { ...x, replay: true as const, status: a.status, responseHeaders: a.headers, bodyPreview: a.code ? `<Error><Code>${a.code}</Code></Error>` : '', durationMs: 0 };
+      });
+      for (const engine of ['chromium', 'firefox', 'webkit'] as const) {
+        const viaReplay = predict(cors, s, origins.SITE_ORIGIN, undefined, engine, replayDecider(asS3));
+        expect(keep(viaReplay), `${f.id} × ${s.id} in ${engine}`).toEqual(keep(predict(cors, s, origins.SITE_ORIGIN, undefined, engine)));
+      }
     }
   }
 });

@@ -4,7 +4,8 @@
  * disagree, one of them is wrong and the browser results cannot be trusted until it is found.
  */
 import { test, expect } from '@playwright/test';
-import { fillPlaceholders, fixtureExpectation, loadFixtures, loadScenarios } from '../../harness/data.js';
+import { fillPlaceholders, fixtureExpectation, fixtureExpectationIn, loadFixtures, loadScenarios } from '../../harness/data.js';
+import { ENGINE_NAMES } from '../../engines/types.js';
 import { makeOrigins } from '../../harness/origins.js';
 import { evaluate, predict, requestOf, unsafeRequestHeaders } from '../../harness/oracle.js';
 
@@ -17,6 +18,8 @@ test('the matrix is at least 15 fixtures × 12 scenarios', () => {
   expect(scenarios.length).toBeGreaterThanOrEqual(12);
 });
 
+const text = (e: { verdict: string; reason?: string }) => (e.verdict === 'blocked' ? `blocked/${e.reason}` : e.verdict);
+
 for (const fixture of fixtures) {
   test(`oracle agrees with fixtures/cors/${fixture.id}.json for every scenario`, () => {
     const cors = fixture.cors === null ? undefined : { CORSRules: fillPlaceholders(fixture.cors, origins) };
@@ -24,9 +27,14 @@ for (const fixture of fixtures) {
     for (const scenario of scenarios) {
       const hand = fixtureExpectation(fixture, scenario.id);
       const p = predict(cors, scenario, origins.SITE_ORIGIN);
-      const handText = hand.verdict === 'blocked' ? `blocked/${hand.reason}` : hand.verdict;
-      const oracleText = p.verdict === 'blocked' ? `blocked/${p.reason}` : p.verdict;
-      if (handText !== oracleText) disagreements.push(`${scenario.id}: expected ${handText}, oracle ${oracleText} (${p.why})`);
+      if (text(hand) !== text(p)) disagreements.push(`${scenario.id}: expected ${text(hand)}, oracle ${text(p)} (${p.why})`);
+      // Per engine: the fixture's expectation with engine-differences.json's per-engine verdicts,
+      // against the oracle with the engines' measured behaviours.
+      for (const engine of ENGINE_NAMES) {
+        const handIn = fixtureExpectationIn(fixture, scenario.id, engine);
+        const pIn = predict(cors, scenario, origins.SITE_ORIGIN, undefined, engine);
+        if (text(handIn) !== text(pIn)) disagreements.push(`${scenario.id} in ${engine}: expected ${text(handIn)}, oracle ${text(pIn)} (${pIn.why})`);
+      }
     }
     expect(disagreements).toEqual([]);
   });

@@ -123,7 +123,28 @@
     return r;
   }
 
-  const kinds = { fetch: runFetch, xhr: runXhr, img: runImg, fragment: runFragment };
+  // Real client code (the AWS SDK, presigned uploads): servers/site/sdk/flows.ts, bundled at run time
+  // and loaded on the first flow step only, so pages that run no flow never pay for it.
+  let flowsLoaded;
+  function loadFlows() {
+    flowsLoaded = flowsLoaded || new Promise(function (resolve, reject) {
+      const s = document.createElement('script');
+      s.src = '/__corsproof/sdk/flows.js'; // the harness page's own origin serves it
+      s.onload = function () { resolve(window.corsproofFlows); };
+      s.onerror = function () { flowsLoaded = undefined; reject(new Error('corsproof runner: could not load ' + s.src)); };
+      document.head.appendChild(s);
+    });
+    return flowsLoaded;
+  }
+
+  async function runFlow(step, signal) {
+    const flows = await loadFlows();
+    const fn = flows[step.flow];
+    if (!fn) throw new Error('corsproof runner: unknown flow ' + step.flow);
+    return fn(step, signal);
+  }
+
+  const kinds = { fetch: runFetch, xhr: runXhr, img: runImg, fragment: runFragment, flow: runFlow };
 
   function describeStep(step, i, n) {
     const what = step.kind === 'img' ? 'the image ' + step.url
