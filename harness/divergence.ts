@@ -320,7 +320,7 @@ export interface StoreDivergence {
 export type CaseClass =
   | { status: 'as-s3'; note?: string }
   | { status: 'store-divergence'; divergence: StoreDivergence }
-  | { status: 'unexplained'; message: string };
+  | { status: 'unexplained'; message: string; /** The engine's verdict as reports write it: "allowed", "blocked (credentials-flag)". */ observed: string };
 
 /**
  * Classifies an engine's verdict on a store: S3's (nothing to explain), a store divergence (the
@@ -369,6 +369,7 @@ export function classifyCase(input: {
   const seen = observed === 'blocked' ? `blocked (${engineReasons?.length ? engineReasons.join('|') : 'no CORS message from the engine'})` : observed;
   return {
     status: 'unexplained',
+    observed: seen,
     message: `the engine's verdict, ${seen}, is neither S3's (${verdictText(c.s3.verdict, c.s3.reason, c.s3.at)}) nor what the store's replayed answers give (${verdictText(c.store.verdict, c.store.reason, c.store.at)}: ${c.store.why})`,
   };
 }

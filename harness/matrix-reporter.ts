@@ -17,7 +17,7 @@ import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@pl
 import { describeBuild, type EngineBuild } from '../engines/types.js';
 import type { CaseEvidence } from './case.js';
 import { REASON_TEXT, type ReasonId } from './reasons.js';
-import { rowsByTarget, storeFileSlug, storeRowFields, storeSummaries, storeSummaryHtml, storeSummaryMarkdown, type StoreRowInfo } from './store-report.js';
+import { draftProfile, rowsByTarget, storeFileSlug, storeRowFields, storeSummaries, storeSummaryHtml, storeSummaryMarkdown, type StoreRowInfo } from './store-report.js';
 
 export interface MatrixRow {
   fixture: string;
@@ -312,6 +312,8 @@ export default class MatrixReporter implements Reporter {
       join(this.outDir, 'cors-matrix.json'),
       JSON.stringify({ generatedAt: new Date().toISOString(), targets: targets.map((t) => ({ target: t.target, ...(t.store ? { store: t.store.name ?? t.store.label, endpoint: t.store.endpoint } : {}), cases: t.rows.length })), stores, rows }, null, 2),
     );
+    // A draft profile per store (its divergences as profile entries), for a person to check and commit.
+    for (const t of targets) if (t.store) writeFileSync(join(this.outDir, `store-profile-${storeFileSlug(t.store.label)}.json`), JSON.stringify(draftProfile(t.rows, t.store.label), null, 2) + '\n');
     const [primary, ...others] = targets;
     const titled = (md: string, target: string) => md.replace(/^# corsproof CORS matrix\n/, `# corsproof CORS matrix — ${target}\n`);
     const withTarget = (html: string, target: string, extra: string) =>

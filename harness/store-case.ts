@@ -118,10 +118,16 @@ export async function storeCaseEvidence(
 /**
  * What fails a store case: a divergence its profile does not know (or knows differently), or one
  * the profile lists that did not happen. Undefined when the case is fine by its store's profile. An
- * unexplained verdict is left to the matrix's own assertions (it is not the store's doing).
+ * unexplained verdict is left to the matrix's own assertions (it is not the store's doing), unless
+ * the profile lists it as a known behaviour of the store.
  */
 export function storeFailure(s: StoreCaseEvidence): string | undefined {
   return PROFILE_FAILURES.has(s.profile.status) ? s.profile.message : undefined;
+}
+
+/** Whether the case's verdict is the store's, known to differ from S3's (so not held to S3's). */
+export function storeOwnsVerdict(s: StoreCaseEvidence): boolean {
+  return s.verdict.status === 'store-divergence' || (s.verdict.status === 'unexplained' && s.profile.status === 'known');
 }
 
 /** Lines for a failure message: what the store answered to the replay, and what that means. */

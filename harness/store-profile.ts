@@ -24,6 +24,12 @@ const engineName = z.enum(ENGINE_NAMES as unknown as [EngineName, ...EngineName[
 const id = z.string().regex(/^[a-z0-9-]+$/, 'a fixture or scenario id (lower-case letters, digits, hyphens)');
 
 const divergenceSchema = z.strictObject({
+  /**
+   * headers (default): the store's CORS headers make the engines do what they do (harness/divergence.ts
+   * names the header). behaviour: the store's CORS headers are S3's, but it does something else
+   * with the request (e.g. accepts what S3 refuses), so its answers cannot explain the verdict.
+   */
+  kind: z.enum(['headers', 'behaviour']).default('headers'),
   /** Fixture ids (fixtures/cors/<id>.json) this entry covers. */
   fixtures: z.array(id).min(1),
   /** Scenario ids (fixtures/scenarios/<id>.json). */
@@ -31,10 +37,10 @@ const divergenceSchema = z.strictObject({
   engines: z.array(engineName).min(1),
   /** What S3 + the Fetch standard give, as reports write it: "allowed", "blocked (credentials-flag at the response)". */
   s3: z.string().min(1),
-  /** What the Fetch standard gives on the store's own answers. */
+  /** What the Fetch standard gives on the store's own answers; for a behaviour, what the engines do. */
   store: z.string().min(1),
-  /** The headers whose difference decides it (canonical names, as harness/divergence.ts reports them). */
-  headers: z.array(z.string().min(1)).min(1),
+  /** The headers whose difference decides it (canonical names, as harness/divergence.ts reports them); [] for a behaviour. */
+  headers: z.array(z.string().min(1)),
   /** The difference in user terms. */
   difference: z.string().min(1),
   /** Why the store answers so (its code, documentation, an issue). */
@@ -131,14 +137,20 @@ export function checkAgainstProfile(
   cls: CaseClass,
 ): ProfileCheck {
   const name = `${c.fixture} × ${c.scenario} in ${c.engine}`;
-  if (cls.status === 'unexplained') return { status: 'as-s3', message: `not a store divergence: ${cls.message}` };
+  const where = profile ? profileEntry(profile, c.fixture, c.scenario, c.engine) : undefined;
+  const file = profile?.file.replace(/^.*\/fixtures\//, 'fixtures/');
+  if (cls.status === 'unexplained') {
+    // Not the store's headers: a known behaviour of the store, or the matrix's own failure.
+    if (where?.entry.kind === 'behaviour' && where.entry.store === cls.observed) {
+      return { status: 'known', entry: where.index, message: `known store behaviour (${file} divergences[${where.index}]): ${where.entry.difference}` };
+    }
+    return { status: 'as-s3', message: `not a store divergence: ${cls.message}` };
+  }
   if (!profile) {
     return cls.status === 'store-divergence'
       ? { status: 'unprofiled', message: `store divergence (no profile for ${c.storeLabel}, reported only): ${cls.divergence.summary}` }
       : { status: 'as-s3', message: 'as S3 (no profile for this store)' };
   }
-  const where = profileEntry(profile, c.fixture, c.scenario, c.engine);
-  const file = profile.file.replace(/^.*\/fixtures\//, 'fixtures/');
   if (cls.status === 'as-s3') {
     return where
       ? {
@@ -149,7 +161,7 @@ export function checkAgainstProfile(
       : { status: 'as-s3', message: 'as S3' };
   }
   const d = cls.divergence;
-  if (!where) {
+  if (!where || where.entry.kind === 'behaviour') {
     return {
       status: 'new',
       message: `new store divergence, ${name}: ${d.summary} (headers: ${d.headers.join(', ') || 'none named'}). If the store is expected to answer so, add it to ${file} with its reason and evidence`,

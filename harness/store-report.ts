@@ -14,6 +14,9 @@ export interface StoreRowInfo {
   verdict: 'as-s3' | 'store-divergence' | 'unexplained';
   divergence?: { kind: 'verdict' | 'reason'; s3: string; store: string; headers: string[]; difference: string };
   profile: { status: string; message: string };
+  /** What S3 + the Fetch standard give, and (unexplained cases) what the engine did, as reports write them. */
+  s3?: string;
+  observed?: string;
   /** Every kind of header difference this case's replay showed, with its first wording. */
   differences: Array<{ kind: DifferenceKind; header: string; request: string; text: string }>;
 }
@@ -43,6 +46,8 @@ export function storeRowFields(e: CaseEvidence): { target: string; store?: Store
         ? { divergence: { kind: v.divergence.kind, s3: v.divergence.s3, store: v.divergence.store, headers: v.divergence.headers, difference: v.divergence.causes.map((c) => c.text).join('; ') || v.divergence.summary } }
         : {}),
       profile: { status: s.profile.status, message: s.profile.message },
+      s3: s.s3.verdict === 'blocked' ? `blocked (${s.s3.reason}${s.s3.at ? ` at the ${s.s3.at}` : ''})` : s.s3.verdict,
+      ...(v.status === 'unexplained' ? { observed: v.observed } : {}),
       differences,
     },
   };
@@ -167,3 +172,62 @@ export function rowsByTarget<R extends Row>(rows: readonly R[]): Array<{ target:
 }
 
 export const storeFileSlug = (label: string) => label.toLowerCase().replace(/ at .*$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/**
+ * A profile for the store, drafted from a run: every divergence it showed, as fixtures/stores/<store>.json
+ * entries (cases as fixtures × scenarios × engines products), each with the difference in user terms.
+ * Written as test-results/store-profile-<store>.json for a person to check, give reasons, and commit
+ * — never read by corsproof itself.
+ */
+export function draftProfile(rows: readonly Row[], label: string): unknown {
+  const mine = rows.filter((r) => r.store?.label === label);
+  type Group = { kind: 'headers' | 'behaviour'; s3: string; store: string; headers: string[]; difference: string; cases: Map<string, Set<string>> };
+  const groups = new Map<string, Group>();
+  for (const r of mine) {
+    const s = r.store!;
+    let g: Omit<Group, 'cases'> | undefined;
+    if (s.divergence) g = { kind: 'headers', s3: s.divergence.s3, store: s.divergence.store, headers: s.divergence.headers, difference: s.divergence.difference.replace(/http:\/\/[^ ,;)]+:\d+/g, '<origin>') };
+    else if (s.verdict === 'unexplained') g = { kind: 'behaviour', s3: s.s3 ?? '?', store: s.observed ?? '?', headers: [], difference: s.profile.message };
+    if (!g) continue;
+    const k = JSON.stringify(g);
+    const group = groups.get(k) ?? { ...g, cases: new Map<string, Set<string>>() };
+    const per = group.cases.get(r.fixture) ?? new Set<string>();
+    per.add(`${r.scenario}\u0000${r.engine}`);
+    group.cases.set(r.fixture, per);
+    groups.set(k, group);
+  }
+  const divergences: unknown[] = [];
+  for (const g of groups.values()) {
+    // Fixtures with the same scenario × engine cases share an entry; each entry is one product.
+    const byCases = new Map<string, string[]>();
+    for (const [fixture, set] of g.cases) {
+      const k = [...set].sort().join('\n');
+      byCases.set(k, [...(byCases.get(k) ?? []), fixture]);
+    }
+    for (const [k, fixtures] of byCases) {
+      const pairs = k.split('\n').map((x) => x.split('\u0000') as [string, string]);
+      const byScenario = new Map<string, string[]>();
+      for (const [scenario, engine] of pairs) byScenario.set(scenario, [...(byScenario.get(scenario) ?? []), engine]);
+      const byEngines = new Map<string, string[]>();
+      for (const [scenario, engines] of byScenario) {
+        const ek = engines.sort().join(',');
+        byEngines.set(ek, [...(byEngines.get(ek) ?? []), scenario]);
+      }
+      for (const [ek, scenarios] of byEngines) {
+        divergences.push({
+          ...(g.kind === 'behaviour' ? { kind: 'behaviour' } : {}),
+          fixtures: fixtures.sort(),
+          scenarios: scenarios.sort(),
+          engines: ek.split(','),
+          s3: g.s3,
+          store: g.store,
+          headers: g.headers,
+          difference: g.difference,
+          reason: '(to write: why the store answers so — its code, documentation or an issue)',
+          evidence: `(to check) measured ${new Date().toISOString().slice(0, 10)} by corsproof's matrix against ${label}`,
+        });
+      }
+    }
+  }
+  return { store: label.replace(/ at .*$/, ''), versions: label, description: `Drafted by corsproof from a run against ${label}; check each entry, give its reason and evidence, then commit it as fixtures/stores/<store>.json.`, divergences };
+}
