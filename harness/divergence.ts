@@ -255,8 +255,18 @@ export function replayDecider(exchanges: readonly ReplayedExchange[]): Decider {
   };
 }
 
-/** The oracle words its reasons for S3; a store prediction says "the store". */
-const forStore = (p: Prediction): Prediction => ({ ...p, why: p.why.replace(/\bS3\b/g, 'the store') });
+/**
+ * The oracle words its reasons for S3. Where a store prediction's reason is only the store's answer
+ * it says "the store"; claims about S3's rules or S3's own behaviour (a flow's "S3 refuses
+ * CompleteMultipartUpload") stay S3's, since the replay cannot show them.
+ */
+const forStore = (p: Prediction): Prediction => ({
+  ...p,
+  why: p.why
+    .replace(/^S3 refused the preflight \((\d+) ([^:]*): no-match\)/, 'the store refused the preflight ($1 $2)')
+    .replace(/^S3 added no CORS headers \(no-match\)/, 'the store added no CORS headers')
+    .replace(/^no CORS rule allows the page's origin, so S3 refuses (.+)'s preflight$/, "the store refuses $1's preflight"),
+});
 
 /** S3 against the store for one case's replayed requests, in `engine` (HTTP-cache reuse and SDK retries are per engine). */
 export function compareWithS3(config: CorsConfiguration | undefined, scenario: Scenario, origin: string, exchanges: readonly ReplayedExchange[], engine?: EngineName): StoreComparison {

@@ -90,7 +90,7 @@ test('should see no divergence for a credentialed GET on a * rule: RGW sends * o
 test('should name a refused preflight as no fall-through to a later rule on headers', () => {
   const c = compare('header-fall-through', 'get-custom-header');
   expect(c.s3.verdict).toBe('allowed');
-  expect(c.store).toMatchObject({ verdict: 'blocked', reason: 'missing-allow-origin', at: 'preflight' });
+  expect(c.store).toMatchObject({ verdict: 'blocked', reason: 'missing-allow-origin', at: 'preflight', why: 'the store refused the preflight (403 AccessDenied)' });
   const [d, ...rest] = decidingDifferences(c);
   expect(rest).toEqual([]);
   expect(d).toMatchObject({ kind: 'preflight-refused', request: 'preflight', method: 'GET', s3: origins.SITE_ORIGIN, store: null });
