@@ -52,9 +52,10 @@ type Tracing = NonNullable<EngineSession['tracing']>;
 /**
  * Runs a group's cases in batches and hands each test its own case's evidence. A group is a
  * describe block whose tests run in order in one worker (`test.describe.configure({ mode:
- * 'default' })`): the first test of the group runs its own case and every later one in one round
- * trip; the later tests find theirs ready. After a failure Playwright starts a new worker, whose first
- * test runs the rest of the group again from there.
+ * 'default' })`). A test whose case is not ready runs a batch starting with its own case: while the
+ * tests arrive in the group's order the batches double (2, 4, 8, … cases: a whole group in a few page
+ * round trips); when they do not (`--grep`, `--repeat-each`, a worker restarted after a failure) the
+ * batch is its own case and the next one, so a filtered run does at most one case it did not ask for.
  */
 export interface MatrixRunner {
   take(fixture: CorsFixture, group: readonly Scenario[], index: number, testInfo: TestInfo): Promise<{ evidence: CaseEvidence; trace?: string }>;
@@ -178,21 +179,28 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const key = (f: CorsFixture, s: Scenario) => `${f.id}\u0000${s.id}`;
       const tracing = traceMode() === 'off' ? undefined : engineSession.tracing;
       let batches = 0;
+      // Where the previous test left off, and the size of the last batch.
+      let streak: { fixture?: CorsFixture; next: number; size: number } = { next: -1, size: 1 };
       await use({
         async take(fixture, group, index, testInfo) {
           const scenario = group[index]!;
+          const inOrder = streak.fixture === fixture && streak.next === index;
           let hit = ready.get(key(fixture, scenario));
           if (!hit) {
-            const rest = group.slice(index);
+            // What an earlier batch ran for tests that never came is never handed to a later test.
+            ready.clear();
+            const size = inOrder ? streak.size * 2 : 2;
+            streak.size = size;
+            const batch = group.slice(index, index + size);
             // This test waits for the whole batch: give it the batch's bound on top of its own.
-            testInfo.setTimeout(testInfo.timeout + pageBound(rest.length, CASE_TIMEOUT_MS));
+            testInfo.setTimeout(testInfo.timeout + pageBound(batch.length, CASE_TIMEOUT_MS));
             const trace = tracing ? join(testInfo.project.outputDir, '.batch-traces', `${engine}-${testInfo.workerIndex}-${++batches}.zip`) : undefined;
-            const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${rest.length} cases`, testInfo) : false;
+            const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${batch.length} cases`, testInfo) : false;
             let evidences: CaseEvidence[];
             try {
               evidences = await (await caseRunner()).runCases(
                 ctx,
-                rest.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
+                batch.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
                 CASE_TIMEOUT_MS,
               );
             } finally {
@@ -201,9 +209,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
                 await tracing!.stop(trace).catch(() => false);
               }
             }
-            for (const [i, evidence] of evidences.entries()) ready.set(key(fixture, rest[i]!), { evidence, ...(traced && trace ? { trace } : {}) });
+            for (const [i, evidence] of evidences.entries()) ready.set(key(fixture, batch[i]!), { evidence, ...(traced && trace ? { trace } : {}) });
             hit = ready.get(key(fixture, scenario))!;
           }
+          streak = { fixture, next: index + 1, size: streak.size };
           ready.delete(key(fixture, scenario));
           return hit;
         },
