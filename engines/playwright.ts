@@ -19,6 +19,7 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
+  engineStart,
   type EngineStart,
   type StartContext,
   type NetworkEvent,
@@ -254,33 +255,22 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
     await proxy?.close();
     throw e;
   });
-  let state: 'started' | 'opened' | 'aborted' = 'started';
   const end = async () => {
     await browser.close().catch(() => {});
     await proxy?.close();
   };
-  return {
-    async open({ pageOrigin }) {
-      if (state !== 'started') throw new Error(`this ${choice.engine} was already ${state}`);
-      state = 'opened';
-      try {
-        const build: EngineBuild = { ...choice, version: browser.version() };
-        const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
-        const page = await context.newPage();
-        const harnessUrl = pageOrigin + HARNESS_PATH;
-        const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
-        await page.goto(harnessUrl);
-        await waitReady(page);
-        return session;
-      } catch (e) {
-        await end();
-        throw e;
-      }
+  return engineStart(
+    choice.engine,
+    async ({ pageOrigin }) => {
+      const build: EngineBuild = { ...choice, version: browser.version() };
+      const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
+      const page = await context.newPage();
+      const harnessUrl = pageOrigin + HARNESS_PATH;
+      const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
+      await page.goto(harnessUrl);
+      await waitReady(page);
+      return session;
     },
-    async abort() {
-      if (state !== 'started') return;
-      state = 'aborted';
-      await end();
-    },
-  };
+    end,
+  );
 }

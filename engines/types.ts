@@ -200,6 +200,31 @@ export interface EngineStart {
 }
 
 /**
+ * The EngineStart contract around a driver's own `open` and `end`: open at most once, end the
+ * engine when opening fails, and abort only an engine that was never opened.
+ */
+export function engineStart(what: string, open: (page: PageContext) => Promise<EngineSession>, end: () => Promise<void>): EngineStart {
+  let state: 'started' | 'opened' | 'aborted' = 'started';
+  return {
+    async open(page) {
+      if (state !== 'started') throw new Error(`this ${what} was already ${state}`);
+      state = 'opened';
+      try {
+        return await open(page);
+      } catch (e) {
+        await end();
+        throw e;
+      }
+    },
+    async abort() {
+      if (state !== 'started') return;
+      state = 'aborted';
+      await end();
+    },
+  };
+}
+
+/**
  * How long a batch may take before the page counts as stuck: each case's own timeout (the page
  * enforces it) plus its wind-down, plus slack for the round trip.
  */

@@ -30,6 +30,7 @@ import {
   type EngineChoice,
   type EngineMessage,
   type EngineSession,
+  engineStart,
   type EngineStart,
   type StartContext,
   type PageResult,
@@ -222,58 +223,47 @@ export async function startMiniBrowser(choice: EngineChoice, ctx: StartContext):
     await end();
     throw e;
   }
-  let state: 'started' | 'opened' | 'aborted' = 'started';
-  return {
-    async open({ site, pageOrigin }) {
-      if (state !== 'started') throw new Error(`this MiniBrowser was already ${state}`);
-      state = 'opened';
-      try {
-        const sessionId = randomUUID();
-        const session = site.control.open(sessionId);
-        const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
-        const url = `${pageOrigin}${HARNESS_PATH}?session=${sessionId}`;
-        const browser = group.spawn(
-          choice.path,
-          // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
-          // XDG profile per session gives the same isolation.
-          [
-            '--enable-write-console-messages-to-stdout=true',
-            `--proxy=${proxyUrl}`,
-            // Test certificates (made at run time for test host names) are accepted by this browser
-            // only; nothing machine-wide trusts them.
-            ...(ctx.ignoreTlsErrors ? ['--ignore-tls-errors'] : []),
-            url,
-          ],
-          {
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: {
-              ...process.env,
-              DISPLAY: display,
-              GDK_BACKEND: 'x11',
-              NO_AT_BRIDGE: '1',
-              // WebKitGTK's bubblewrap sandbox cannot start inside containers run as root.
-              WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1',
-              XDG_CACHE_HOME: join(profileDir, 'cache'),
-              XDG_DATA_HOME: join(profileDir, 'data'),
-              XDG_CONFIG_HOME: join(profileDir, 'config'),
-            },
+  return engineStart(
+    'MiniBrowser',
+    async ({ site, pageOrigin }) => {
+      const sessionId = randomUUID();
+      const session = site.control.open(sessionId);
+      const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));
+      const url = `${pageOrigin}${HARNESS_PATH}?session=${sessionId}`;
+      const browser = group.spawn(
+        choice.path,
+        // No --private: in private mode MiniBrowser 2.50 drops the console setting (measured). A fresh
+        // XDG profile per session gives the same isolation.
+        [
+          '--enable-write-console-messages-to-stdout=true',
+          `--proxy=${proxyUrl}`,
+          // Test certificates (made at run time for test host names) are accepted by this browser
+          // only; nothing machine-wide trusts them.
+          ...(ctx.ignoreTlsErrors ? ['--ignore-tls-errors'] : []),
+          url,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            DISPLAY: display,
+            GDK_BACKEND: 'x11',
+            NO_AT_BRIDGE: '1',
+            // WebKitGTK's bubblewrap sandbox cannot start inside containers run as root.
+            WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1',
+            XDG_CACHE_HOME: join(profileDir, 'cache'),
+            XDG_DATA_HOME: join(profileDir, 'data'),
+            XDG_CONFIG_HOME: join(profileDir, 'config'),
           },
-        );
-        const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy, display, url);
-        const spawnError = new Promise<never>((_, reject) =>
-          browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
-        );
-        await Promise.race([session.waitConnected(30_000), spawnError]);
-        return s;
-      } catch (e) {
-        await end();
-        throw e;
-      }
+        },
+      );
+      const s = new MiniBrowserSession(build, group, browser, session, profileDir, proxy, display, url);
+      const spawnError = new Promise<never>((_, reject) =>
+        browser.once('error', (e) => reject(new Error(`cannot start MiniBrowser at ${choice.path}: ${e.message}`))),
+      );
+      await Promise.race([session.waitConnected(30_000), spawnError]);
+      return s;
     },
-    async abort() {
-      if (state !== 'started') return;
-      state = 'aborted';
-      await end();
-    },
-  };
+    end,
+  );
 }
