@@ -91,11 +91,13 @@ async function attachEvidence(testInfo: TestInfo, engineSession: EngineSession, 
       // A file, not an inline body: keeps results.json small and the worker→runner messages light.
       const path = testInfo.outputPath(name);
       await writeFile(path, JSON.stringify({ engineBuild: engineSession.build, pageUrl, ...evidence }, null, 2));
-      await testInfo.attach(name, { path, contentType: 'application/json' });
-      await testInfo.attach(name.replace(/^evidence/, 'transcript').replace(/\.json$/, '.txt'), {
-        body: transcript(evidence, pageUrl),
-        contentType: 'text/plain',
-      });
+      // Pushed rather than testInfo.attach(): attach() makes a report step and captures (and
+      // source-maps) a stack for it, the largest per-test cost of a matrix run after the browser's
+      // own work (measured with the worker's CPU profile). A pushed attachment is reported the same.
+      testInfo.attachments.push(
+        { name, path, contentType: 'application/json' },
+        { name: name.replace(/^evidence/, 'transcript').replace(/\.json$/, '.txt'), body: Buffer.from(transcript(evidence, pageUrl)), contentType: 'text/plain' },
+      );
     }),
   );
 }
@@ -175,46 +177,76 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ engineSession, servers, bucketTarget }, use) => {
       const ctx: CaseContext = { engine: engineSession, target: bucketTarget, log: servers.log, origins: servers.origins };
       const engine = engineSession.build.engine;
-      const ready = new Map<string, { evidence: CaseEvidence; trace?: string }>();
+      type Entry = { evidence: CaseEvidence; trace?: string };
+      /** Cases run or running, by fixture × scenario, with the batch they are in. */
+      const pending = new Map<string, { entry: Promise<Entry>; batch: number; batchSize: number }>();
+      /** Batches whose first case a test has taken. */
+      const opened = new Set<number>();
       const key = (f: CorsFixture, s: Scenario) => `${f.id}\u0000${s.id}`;
       const tracing = traceMode() === 'off' ? undefined : engineSession.tracing;
       let batches = 0;
+      // Batches run one after the other in the page (their cases must never overlap).
+      let page: Promise<unknown> = Promise.resolve();
       // Where the previous test left off, and the size of the last batch.
       let streak: { fixture?: CorsFixture; next: number; size: number } = { next: -1, size: 1 };
+
+      function startBatch(fixture: CorsFixture, batch: readonly Scenario[], testInfo: TestInfo): void {
+        const id = ++batches;
+        const run = page.then(async () => {
+          const trace = tracing ? join(testInfo.project.outputDir, '.batch-traces', `${engine}-${testInfo.workerIndex}-${id}.zip`) : undefined;
+          const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${batch.length} cases`, testInfo) : false;
+          try {
+            const evidences = await (await caseRunner()).runCases(
+              ctx,
+              batch.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
+              CASE_TIMEOUT_MS,
+            );
+            return evidences.map((evidence): Entry => ({ evidence, ...(traced && trace ? { trace } : {}) }));
+          } finally {
+            if (traced && trace) {
+              mkdirSync(dirname(trace), { recursive: true });
+              await tracing!.stop(trace).catch(() => false);
+            }
+          }
+        });
+        page = run.catch(() => {});
+        for (const [i, s] of batch.entries()) {
+          const entry = run.then((entries) => entries[i]!);
+          entry.catch(() => {}); // a batch nobody takes (a worker ending early) must not count as unhandled
+          pending.set(key(fixture, s), { entry, batch: id, batchSize: batch.length });
+        }
+      }
+
       await use({
         async take(fixture, group, index, testInfo) {
           const scenario = group[index]!;
           const inOrder = streak.fixture === fixture && streak.next === index;
-          let hit = ready.get(key(fixture, scenario));
-          if (!hit) {
+          let mine = pending.get(key(fixture, scenario));
+          if (!mine) {
             // What an earlier batch ran for tests that never came is never handed to a later test.
-            ready.clear();
-            const size = inOrder ? streak.size * 2 : 2;
-            streak.size = size;
-            const batch = group.slice(index, index + size);
-            // This test waits for the whole batch: give it the batch's bound on top of its own.
-            testInfo.setTimeout(testInfo.timeout + pageBound(batch.length, CASE_TIMEOUT_MS));
-            const trace = tracing ? join(testInfo.project.outputDir, '.batch-traces', `${engine}-${testInfo.workerIndex}-${++batches}.zip`) : undefined;
-            const traced = trace ? await startTrace(tracing!, `${fixture.id}: ${batch.length} cases`, testInfo) : false;
-            let evidences: CaseEvidence[];
-            try {
-              evidences = await (await caseRunner()).runCases(
-                ctx,
-                batch.map((s) => ({ fixture, scenario: s, caseId: newCaseId(fixture, s, engine) })),
-                CASE_TIMEOUT_MS,
-              );
-            } finally {
-              if (traced && trace) {
-                mkdirSync(dirname(trace), { recursive: true });
-                await tracing!.stop(trace).catch(() => false);
-              }
-            }
-            for (const [i, evidence] of evidences.entries()) ready.set(key(fixture, batch[i]!), { evidence, ...(traced && trace ? { trace } : {}) });
-            hit = ready.get(key(fixture, scenario))!;
+            pending.clear();
+            opened.clear();
+            streak.size = inOrder ? streak.size * 2 : 2;
+            startBatch(fixture, group.slice(index, index + streak.size), testInfo);
+            mine = pending.get(key(fixture, scenario))!;
           }
+          pending.delete(key(fixture, scenario));
+          // The tests are coming in their group's order and this one opens a batch: run the next
+          // batch while Playwright handles this one's tests, so the page does not wait for the runner
+          // (one batch ahead at most: a streak that breaks wastes no more).
+          if (inOrder && !opened.has(mine.batch)) {
+            let j = index + 1;
+            while (j < group.length && pending.has(key(fixture, group[j]!))) j++;
+            if (j < group.length) {
+              streak.size *= 2;
+              startBatch(fixture, group.slice(j, j + streak.size), testInfo);
+            }
+          }
+          opened.add(mine.batch);
           streak = { fixture, next: index + 1, size: streak.size };
-          ready.delete(key(fixture, scenario));
-          return hit;
+          // This test may wait for its whole batch (and one before it): give it their bound on top of its own.
+          testInfo.setTimeout(testInfo.timeout + pageBound(2 * mine.batchSize, CASE_TIMEOUT_MS));
+          return await mine.entry;
         },
       });
     },
@@ -226,30 +258,35 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       testInfo.annotations.push({ type: 'engine', description: describeBuild(engineSession.build) });
       await use();
     },
-    { auto: true },
+    // No report step of its own (box: 'self'): it only adds the annotation, on every test.
+    { auto: true, box: 'self' },
   ],
 
-  matrixCase: async ({ matrixRunner, engineSession, servers }, use, testInfo) => {
-    const taken: Array<{ evidence: CaseEvidence; trace?: string }> = [];
-    await use(async (fixture, group, index) => {
-      const t = await matrixRunner.take(fixture, group, index, testInfo);
-      taken.push(t);
-      return t.evidence;
-    });
-    await attachEvidence(
-      testInfo,
-      engineSession,
-      servers,
-      taken.map((t) => t.evidence),
-    );
-    // The batch's trace (CORSPROOF_TRACE): every case of the batch is in it.
-    const mode = traceMode();
-    for (const t of taken) {
-      if (t.trace && (mode === 'on' || testInfo.status !== testInfo.expectedStatus)) {
-        await testInfo.attach('trace', { path: t.trace, contentType: 'application/zip' });
+  matrixCase: [
+    async ({ matrixRunner, engineSession, servers }, use, testInfo) => {
+      const taken: Array<{ evidence: CaseEvidence; trace?: string }> = [];
+      await use(async (fixture, group, index) => {
+        const t = await matrixRunner.take(fixture, group, index, testInfo);
+        taken.push(t);
+        return t.evidence;
+      });
+      await attachEvidence(
+        testInfo,
+        engineSession,
+        servers,
+        taken.map((t) => t.evidence),
+      );
+      // The batch's trace (CORSPROOF_TRACE): every case of the batch is in it.
+      const mode = traceMode();
+      for (const t of taken) {
+        if (t.trace && (mode === 'on' || testInfo.status !== testInfo.expectedStatus)) {
+          await testInfo.attach('trace', { path: t.trace, contentType: 'application/zip' });
+        }
       }
-    }
-  },
+    },
+    // Its steps are the test's own (the case, the assertion); the fixture adds none (box: 'self').
+    { box: 'self' },
+  ],
 
   corsCase: async ({ engineSession, servers, bucketTarget }, use, testInfo) => {
     // Playwright traces of the engine's page, where the driver has them (not MiniBrowser).
