@@ -17,9 +17,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { CorsConfiguration, PreflightDecision, RuleRef } from '../servers/s3/cors/index.js';
 import { evaluate, unsafeRequestHeaders, type CorsRequest, type Decider, type PreflightCacheEntry, type RequestEvaluation } from './oracle.js';
 import type { FlowId, FlowStep } from '../servers/site/sdk/contract.js';
@@ -304,7 +302,17 @@ export interface FlowAccess {
 /** A tiny PNG, the "file" presigned uploads send (its type needs a preflight, as real uploads do). */
 export const UPLOAD_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
 
-function signingClient(access: FlowAccess): S3Client {
+/** The AWS SDK, loaded by the first flow case (the oracle, the CLI and plain cases never need it). */
+async function sdk() {
+  const [{ PutObjectCommand, S3Client }, { createPresignedPost }, { getSignedUrl }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/s3-presigned-post'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
+  return { PutObjectCommand, S3Client, createPresignedPost, getSignedUrl };
+}
+
+function signingClient(S3Client: typeof import('@aws-sdk/client-s3').S3Client, access: FlowAccess): S3Client {
   const s3 = new S3Client({ endpoint: access.endpoint, region: access.region, forcePathStyle: true, credentials: access.credentials });
   const p = access.caseParam;
   if (p) {
@@ -333,7 +341,8 @@ export async function prepareFlowStep(step: { flow: FlowId; upload?: FlowStep['u
     ...(step.upload ? { upload: step.upload } : {}),
   };
   if (flow.pattern === 'sdk-credentials') return { ...out, credentials: access.credentials };
-  const s3 = signingClient(access);
+  const { PutObjectCommand, S3Client, createPresignedPost, getSignedUrl } = await sdk();
+  const s3 = signingClient(S3Client, access);
   try {
     if (flow.pattern === 'presigned-url') {
       const contentType = flow.requests[0]!.headers['content-type'] ?? 'application/octet-stream';
