@@ -9,7 +9,7 @@
  * Two environment switches change what the browser projects do:
  * - CORSPROOF_CHECK=<plan.json> (written by `corsproof check`): the matrix suite runs the user's
  *   configuration with the page served from each of the user's origins — one project per engine
- *   and origin, one worker (the page listens on the origin's own port).
+ *   and origin, side by side (each engine reaches the origin through its loopback proxy).
  * - CORSPROOF_TARGET=<endpoint> (+ CORSPROOF_TARGET_BUCKET and AWS credentials): the matrix runs
  *   against that real endpoint's bucket, one configuration at a time, so one worker, in order.
  */
@@ -61,8 +61,10 @@ export default defineConfig({
   // this setup's teardown stops them — after a pass, a failure, a timeout or Ctrl-C (stores/run.ts).
   globalSetup: `./stores/global-setup${ext}`,
   forbidOnly: !!process.env.CI,
-  // Each worker launches its own engines and servers; two cores here, so two workers.
-  workers: plan || remote ? 1 : process.env.CI ? 2 : undefined,
+  // Each worker launches its own engines and servers; two cores here, so two workers. A check runs
+  // its engines side by side (a worker each: launching is mostly waiting); a remote target one
+  // configuration at a time.
+  workers: remote ? 1 : plan ? Math.min(plan.origins.length * ENGINES.length, 6) : process.env.CI ? 2 : undefined,
   reporter: [
     ['list'],
     [`./harness/engines-reporter${ext}`],

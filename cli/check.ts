@@ -37,7 +37,8 @@ JSON, CLI JSON or PutBucketCors XML ("-" reads stdin).
 
 Options:
   --origin <origin>     a page origin, as browsers write it (scheme://host[:port]); repeatable.
-                        The page listens on that origin's port (80/443 by default; needs root).
+                        The browsers see exactly that origin (80/443 by default); corsproof
+                        routes it to a free local port, so no root is needed.
   --scenarios a,b,...   only these scenarios (default: all: ${'${SCENARIOS}'})
   --engines a,b,...     only these engines (default: chromium,firefox,webkit)
   -h, --help            this help

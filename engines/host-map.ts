@@ -9,6 +9,9 @@
  *   (or for loopback itself) to 127.0.0.1 and refuses everything else. It forwards headers as
  *   received — same names, same case, same order — so the servers' record is what the engine sent.
  *
+ * - A chosen page origin (`corsproof check --origin https://app.example.com`) is reached by every
+ *   engine through the proxy, which routes its host:port to the worker's site server (`route`).
+ *
  * Mapped names are loopback to loopback, so Chromium's Local Network Access checks do not apply
  * (../shared/reference/browser-cors-evidence.md §4.1).
  */
@@ -38,11 +41,26 @@ export class LoopbackProxy {
   private readonly sockets = new Set<Socket>();
   /** Every host:port the proxy refused (not mapped) — evidence if a page reaches outside. */
   readonly refused: string[] = [];
+  /** host:port → the loopback port actually serving it (`route`). */
+  private readonly routes = new Map<string, number>();
 
   constructor(
     private readonly names: readonly string[],
     private readonly rewrite?: DocumentRewriter,
   ) {}
+
+  /**
+   * Serve `hostPort` (e.g. app.example.com:443, as the browser addresses it) from loopback `port`:
+   * a chosen page origin keeps its own port in the browser's eyes while each worker's site server
+   * listens on a free one (no root for 80/443, and engines of one run side by side).
+   */
+  route(hostPort: string, port: number): void {
+    this.routes.set(hostPort.toLowerCase(), port);
+  }
+
+  private upstreamPort(host: string, port: number): number {
+    return this.routes.get(`${host.toLowerCase()}:${port}`) ?? port;
+  }
 
   private allowed(host: string): boolean {
     const h = host.toLowerCase();
@@ -90,7 +108,7 @@ export class LoopbackProxy {
     }
     const upstream = http.request({
       host: '127.0.0.1',
-      port: Number(target.port || 80),
+      port: this.upstreamPort(target.hostname, Number(target.port || 80)),
       method: req.method,
       path: target.pathname + target.search,
       headers: headers as unknown as http.OutgoingHttpHeaders,
@@ -135,7 +153,7 @@ export class LoopbackProxy {
       client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
       return;
     }
-    const upstream = net.connect(Number(port), '127.0.0.1', () => {
+    const upstream = net.connect(this.upstreamPort(host, Number(port)), '127.0.0.1', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(client);

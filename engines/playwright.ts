@@ -7,6 +7,7 @@
  * navigation (≈ 220 ms in Chromium, ≈ 600 ms in Firefox over BiDi, measured here). Cases stay
  * independent because every URL a case touches is unique (engines key their preflight caches by URL).
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
@@ -42,12 +43,15 @@ const TYPES: Record<EngineChoice['engine'], BrowserType> = { chromium, firefox, 
 
 /**
  * Launch options for a choice. `hosts` are test host names to resolve to loopback; `proxy` is the
- * loopback proxy WebKit needs for that (it has no resolver switch).
+ * loopback proxy WebKit needs for that (it has no resolver switch), and every engine for a chosen
+ * page origin `pageHost`.
  */
 export function launchOptionsFor(
   choice: EngineChoice,
   hosts: readonly string[] = [],
   proxy?: string,
+  pageHost?: string,
+  trustCertificate?: string,
 ): LaunchOptions & { channel?: string } {
   if (choice.driver === 'minibrowser') throw new Error(`driver ${choice.driver} is not a Playwright driver`);
   const opts: LaunchOptions & { channel?: string } = {};
@@ -61,11 +65,39 @@ export function launchOptionsFor(
     // Without these, a stock Chromium keeps dialing Google services (refused on closed networks).
     if (choice.source === 'system') args.push('--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run');
     args.push(...chromiumHostRules(hosts));
+    if (trustCertificate) args.push(`--ignore-certificate-errors-spki-list=${spkiHash(trustCertificate)}`);
   }
   if (args.length) opts.args = args;
-  if (choice.engine === 'firefox' && hosts.length) opts.firefoxUserPrefs = firefoxHostPrefs(hosts);
-  if (choice.engine === 'webkit' && proxy) opts.proxy = { server: proxy };
+  // Firefox treats localDomains names as localhost, which it never sends to a proxy: a page host
+  // routed through the proxy is left out of them.
+  const local = proxy && pageHost ? hosts.filter((h) => h !== pageHost) : hosts;
+  if (choice.engine === 'firefox' && local.length) opts.firefoxUserPrefs = firefoxHostPrefs(local);
+  // WebKit reaches every test host through the proxy. Chromium and Firefox resolve test hosts
+  // themselves and use the proxy only for a chosen page origin (`pageHost`), which it routes to the
+  // site server's port.
+  if (proxy && choice.engine === 'firefox') {
+    // Firefox's own proxy prefs (read at start, whatever protocol drives it), with test hosts and
+    // loopback exempt.
+    const { hostname, port } = new URL(proxy);
+    Object.assign((opts.firefoxUserPrefs ??= {}), {
+      'network.proxy.type': 1,
+      'network.proxy.http': hostname,
+      'network.proxy.http_port': Number(port),
+      'network.proxy.ssl': hostname,
+      'network.proxy.ssl_port': Number(port),
+      'network.proxy.no_proxies_on': ['localhost', '127.0.0.1', ...local].join(', '),
+    });
+  } else if (proxy) {
+    const bypass = choice.engine === 'webkit' ? [] : local;
+    opts.proxy = { server: proxy, ...(bypass.length ? { bypass: bypass.join(',') } : {}) };
+  }
   return opts;
+}
+
+/** What --ignore-certificate-errors-spki-list takes: base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+export function spkiHash(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 type Stamped<T> = T & { seq: number };
@@ -250,8 +282,8 @@ export function pageErrorText(e: Error): string {
 
 export async function startPlaywright(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const type = TYPES[choice.engine];
-  const proxy = choice.engine === 'webkit' && ctx.hosts.length ? new LoopbackProxy(ctx.hosts) : undefined;
-  const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start())).catch(async (e: unknown) => {
+  const proxy = (choice.engine === 'webkit' && ctx.hosts.length) || ctx.pageAddress ? new LoopbackProxy(ctx.hosts) : undefined;
+  const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start(), ctx.pageAddress?.replace(/:\d+$/, ''), ctx.trustCertificate)).catch(async (e: unknown) => {
     await proxy?.close();
     throw e;
   });
@@ -261,7 +293,8 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
   };
   return engineStart(
     choice.engine,
-    async ({ pageOrigin }) => {
+    async ({ site, pageOrigin }) => {
+      if (ctx.pageAddress) proxy!.route(ctx.pageAddress, site.port);
       const build: EngineBuild = { ...choice, version: browser.version() };
       const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
       const page = await context.newPage();

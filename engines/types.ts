@@ -173,6 +173,17 @@ export interface StartContext {
   /** Accept the run's self-made test certificates (in this browser only). */
   ignoreTlsErrors?: boolean;
   /**
+   * The worker's test certificate (PEM), when known before launch: Chromium then trusts it as valid
+   * (by its public key) rather than ignoring its error — it keeps no HTTP cache for responses with
+   * certificate errors, so cache-dependent cases (img-then-fetch) would not behave as in production.
+   */
+  trustCertificate?: string;
+  /**
+   * A chosen page origin's host:port (e.g. app.example.com:443): the engine reaches it through
+   * corsproof's loopback proxy, routed to the site server's own port when the page opens.
+   */
+  pageAddress?: string;
+  /**
    * MiniBrowser only: edits a visited top-level document on its way through corsproof's proxy
    * (corsproof/test's `visit()` adds its runner to the user's page; engines/host-map.ts).
    */

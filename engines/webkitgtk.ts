@@ -226,6 +226,7 @@ export async function startMiniBrowser(choice: EngineChoice, ctx: StartContext):
   return engineStart(
     'MiniBrowser',
     async ({ site, pageOrigin }) => {
+      if (ctx.pageAddress) proxy.route(ctx.pageAddress, site.port);
       const sessionId = randomUUID();
       const session = site.control.open(sessionId);
       const profileDir = mkdtempSync(join(tmpdir(), 'corsproof-webkitgtk-'));

@@ -4,7 +4,7 @@
  * an arrangement asks of the engine (host names to map, TLS). Kept apart from the servers so an engine
  * can be launched while they are still loading and starting.
  */
-import { TEST_HOSTS } from './origins.js';
+import { BUCKET_HOST, TEST_HOSTS } from './origins.js';
 
 export type ServerMode = 'split' | 'one-origin' | 'walkthrough';
 
@@ -19,13 +19,19 @@ export const WALKTHROUGH_BUCKETS = ['my-bucket-html', 'my-bucket-assets'] as con
  * launched while the servers come up): the host names it must map to loopback, and whether it must
  * accept the run's test certificates.
  */
-export function arrangementNeeds(mode: ServerMode, pageOrigin?: string): { hosts: string[]; tls: boolean } {
+export function arrangementNeeds(mode: ServerMode, pageOrigin?: string): { hosts: string[]; tls: boolean; pageAddress?: string; certHosts?: string[] } {
   const hosts = [...TEST_HOSTS];
-  if (mode === 'one-origin') return { hosts, tls: true };
+  if (mode === 'one-origin') return { hosts, tls: true, certHosts: hosts };
   const page = pageOrigin === undefined ? undefined : pageOriginListen(pageOrigin);
   if (page && !LOOPBACK_NAMES.has(page.hostname)) hosts.push(page.hostname);
   if (mode === 'walkthrough') hosts.push(...WALKTHROUGH_BUCKETS.map(websiteHost));
-  return { hosts, tls: page?.tls ?? false };
+  return {
+    hosts,
+    tls: page?.tls ?? false,
+    ...(page ? { pageAddress: `${page.hostname}:${page.port}` } : {}),
+    // An https page may only fetch https URLs (mixed content), so the bucket speaks TLS too.
+    ...(page?.tls ? { certHosts: [page.hostname, BUCKET_HOST] } : {}),
+  };
 }
 
 export const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1']);

@@ -17,7 +17,7 @@ import { ExchangeLog } from '../servers/exchange-log.js';
 import { BUCKET_HOST, makeOrigins, PAGE_HOST, SIBLING_HOST, TEST_HOSTS, type Origins } from './origins.js';
 import { serverPort } from './ports.js';
 import { arrangementNeeds, pageOriginListen, websiteHost, WALKTHROUGH_BUCKETS, WEBSITE_DOMAIN, type ServerMode } from './arrangements.js';
-import { makeTestCertificate } from './tls.js';
+import { testCertificate } from './tls.js';
 
 export interface ServerSet {
   mode: ServerMode;
@@ -39,9 +39,9 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOr
   const host = '127.0.0.1';
   if (pageOrigin !== undefined && mode !== 'split') throw new Error(`a page origin can only be chosen for the matrix (split) arrangement, not ${mode}`);
 
-  const { hosts } = arrangementNeeds(mode, pageOrigin);
+  const { hosts, certHosts } = arrangementNeeds(mode, pageOrigin);
   if (mode === 'one-origin') {
-    const cert = await makeTestCertificate(hosts);
+    const cert = await testCertificate(certHosts!);
     const siteApp = createSiteApp(log);
     const bucket = await startBucketServer({
       host,
@@ -83,13 +83,12 @@ export async function startServerSet(mode: ServerMode, parallelIndex = 0, pageOr
   }
 
   const page = pageOrigin === undefined ? undefined : pageOriginListen(pageOrigin);
-  // An https page may only fetch https URLs (mixed content), so the bucket speaks TLS too.
-  const cert = page?.tls ? await makeTestCertificate([page.hostname, BUCKET_HOST]) : undefined;
+  const cert = certHosts ? await testCertificate(certHosts) : undefined;
   const site = await startSiteServer({
     host,
-    // A chosen page origin is served on its own port (80/443 when the origin has none): the
-    // browser must see exactly that origin.
-    port: page ? page.port : await serverPort('site', parallelIndex),
+    // A chosen page origin keeps its own port in the browser's eyes (80/443 when the origin has
+    // none): the engines reach it through their loopback proxy, routed here (engines/host-map.ts).
+    port: await serverPort('site', parallelIndex),
     log,
     ...(cert ? { tls: cert } : {}),
   });

@@ -26,3 +26,19 @@ export async function makeTestCertificate(hosts: readonly string[]): Promise<Tes
   } as Parameters<typeof generate>[1]);
   return { key: pems.private, cert: pems.cert };
 }
+
+const made = new Map<string, Promise<TestCertificate>>();
+
+/**
+ * The worker's certificate for these names, made once: the engine is launched trusting it
+ * (Chromium: by its public key, engines/playwright.ts) before the servers that present it start.
+ */
+export function testCertificate(hosts: readonly string[]): Promise<TestCertificate> {
+  const key = [...new Set(hosts)].sort().join(',');
+  let cert = made.get(key);
+  if (!cert) {
+    cert = makeTestCertificate(key.split(','));
+    made.set(key, cert);
+  }
+  return cert;
+}

@@ -115,7 +115,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   engineStart: [
     async ({ browserName, serverMode, pageOrigin }, use) => {
       const needs = arrangementNeeds(serverMode, pageOrigin);
-      const pending = (async () => startEngine(resolveEngine(browserName as EngineName), { hosts: needs.hosts, ignoreTlsErrors: needs.tls }))();
+      const pending = (async () => {
+        // The worker's test certificate is made first (a few ms) so the engine can trust it.
+        const cert = needs.certHosts ? await (await import('../../harness/tls.js')).testCertificate(needs.certHosts) : undefined;
+        return startEngine(resolveEngine(browserName as EngineName), {
+          hosts: needs.hosts,
+          ignoreTlsErrors: needs.tls,
+          ...(needs.pageAddress ? { pageAddress: needs.pageAddress } : {}),
+          ...(cert ? { trustCertificate: cert.cert } : {}),
+        });
+      })();
       // Observed by engineSession; here only kept from counting as unhandled meanwhile.
       pending.catch(() => {});
       try {

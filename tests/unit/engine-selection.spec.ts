@@ -5,7 +5,7 @@
 import { test, expect } from '@playwright/test';
 import { createRequire } from 'node:module';
 import { chooseEngine, SYSTEM_CANDIDATES, type Probe } from '../../engines/select.js';
-import { launchOptionsFor, PLAYWRIGHT_PIN } from '../../engines/playwright.js';
+import { launchOptionsFor, PLAYWRIGHT_PIN, spkiHash } from '../../engines/playwright.js';
 import type { EngineName } from '../../engines/types.js';
 
 function probe(opts: { bundled?: Partial<Record<EngineName, string>>; files?: string[] }): Probe {
@@ -32,7 +32,22 @@ test.describe('chooseEngine', () => {
     if (s.ok) expect(launchOptionsFor(s.choice)).toMatchObject({ executablePath: '/usr/bin/chromium' });
     if (s.ok) {
       expect(launchOptionsFor(s.choice, ['www.example.test']).args).toContain('--host-resolver-rules=MAP www.example.test 127.0.0.1');
+      // A chosen page origin goes through the proxy; the other test hosts bypass it.
+      expect(launchOptionsFor(s.choice, ['www.example.test', 'app.shop.test'], 'http://127.0.0.1:4000', 'app.shop.test').proxy).toEqual({
+        server: 'http://127.0.0.1:4000',
+        bypass: 'www.example.test',
+      });
     }
+  });
+
+  test('should make Chromium trust the run’s test certificate by its public key (so it keeps its HTTP cache)', async () => {
+    const s = chooseEngine('chromium', {}, probe({ files: ['/usr/bin/chromium'] }));
+    const { testCertificate } = await import('../../harness/tls.js');
+    const { cert } = await testCertificate(['app.shop.test']);
+    const { X509Certificate, createHash } = await import('node:crypto');
+    const expected = createHash('sha256').update(new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    expect(spkiHash(cert)).toBe(expected);
+    if (s.ok) expect(launchOptionsFor(s.choice, [], undefined, undefined, cert).args).toContain(`--ignore-certificate-errors-spki-list=${expected}`);
   });
 
   test('should drive a system Firefox ESR over WebDriver BiDi (channel moz-firefox)', () => {
@@ -42,6 +57,16 @@ test.describe('chooseEngine', () => {
     if (s.ok) {
       expect(launchOptionsFor(s.choice, ['www.example.test', 'other.example.test']).firefoxUserPrefs).toEqual({
         'network.dns.localDomains': 'www.example.test,other.example.test',
+      });
+      // A page host routed through the proxy is no "local domain" (Firefox never proxies those).
+      expect(launchOptionsFor(s.choice, ['www.example.test', 'app.shop.test'], 'http://127.0.0.1:4000', 'app.shop.test').firefoxUserPrefs).toEqual({
+        'network.dns.localDomains': 'www.example.test',
+        'network.proxy.type': 1,
+        'network.proxy.http': '127.0.0.1',
+        'network.proxy.http_port': 4000,
+        'network.proxy.ssl': '127.0.0.1',
+        'network.proxy.ssl_port': 4000,
+        'network.proxy.no_proxies_on': 'localhost, 127.0.0.1, www.example.test',
       });
     }
   });
