@@ -444,17 +444,19 @@ export async function explain(argv: string[], io: Io = processIo()): Promise<num
     throw e;
   }
   const parsed = parseCorsConfiguration(text);
-  if (!parsed.ok) {
-    const err = parsed.error;
-    const where = err.ruleIndex === undefined ? '' : ` (rule #${err.ruleIndex}${err.ruleId === undefined ? '' : `, ID ${err.ruleId}`})`;
-    io.stderr.write(
-      `${displayName(file)} is not a configuration S3 accepts: ${err.code}: ${err.message}${where}${err.detail ? ` — ${err.detail}` : ''}. Run corsproof lint for details.\n`,
-    );
-    return EXIT_INVALID;
-  }
+  if (!parsed.ok) return refused(file, parsed.error, io);
   const x = explainRequest(parsed.config, req);
   io.stdout.write(format === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatExplainText(x, parsed.config.CORSRules.length));
   return EXIT_OK;
+}
+
+/** A configuration S3 would refuse: where and why, and exit 2 (explain and explain --flow alike). */
+function refused(file: string, err: Extract<ReturnType<typeof parseCorsConfiguration>, { ok: false }>['error'], io: Io): number {
+  const where = err.ruleIndex === undefined ? '' : ` (rule #${err.ruleIndex}${err.ruleId === undefined ? '' : `, ID ${err.ruleId}`})`;
+  io.stderr.write(
+    `${displayName(file)} is not a configuration S3 accepts: ${err.code}: ${err.message}${where}${err.detail ? ` — ${err.detail}` : ''}. Run corsproof lint for details.\n`,
+  );
+  return EXIT_INVALID;
 }
 
 // ---- --flow -------------------------------------------------------------------------------------
@@ -496,11 +498,7 @@ async function explainFlowCommand(values: FlowArgs, positionals: string[], io: I
     throw e;
   }
   const parsed = parseCorsConfiguration(text);
-  if (!parsed.ok) {
-    const err = parsed.error;
-    io.stderr.write(`${displayName(file)} is not a configuration S3 accepts: ${err.code}: ${err.message}. Run corsproof lint for details.\n`);
-    return EXIT_INVALID;
-  }
+  if (!parsed.ok) return refused(file, parsed.error, io);
   const x = explainFlow(parsed.config, { origin, flow: values.flow, key: values.key ?? 'upload.bin', bucketUrl });
   io.stdout.write(format === 'json' ? `${JSON.stringify(x, null, 2)}\n` : formatFlowText(x));
   return EXIT_OK;

@@ -14,10 +14,10 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs a command to completion (bounded by `timeoutMs`), capturing its output. */
-export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Ran> {
+/** Runs a command to completion in `cwd` (killed with SIGINT after `timeoutMs`), capturing its output. */
+export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd = ROOT): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

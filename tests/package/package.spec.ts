@@ -13,32 +13,16 @@
  *   and, on WebKitGTK's MiniBrowser, fails with the message that points to `corsproof.visit()`.
  */
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import getPort from 'get-port';
-import { ROOT, tally, type Ran } from '../e2e/helpers.js';
+import { ROOT, runCommand, tally, type Ran } from '../e2e/helpers.js';
 import { resolveEngine } from '../../engines/index.js';
 
 test.describe.configure({ mode: 'serial' });
 
-/** Runs a command to completion in `cwd` (killed after `timeoutMs`), capturing its output. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Ran> => runCommand(cmd, args, env, timeoutMs, cwd);
 
 const tail = (r: Ran) => `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`;
 
