@@ -112,6 +112,21 @@ function bytes(n: number, seed: number): Uint8Array {
   return out;
 }
 
+/** One request a flow makes with fetch, recorded: its status and the headers the page may read, or its error. */
+async function recordedFetch(rec: Recorder, record: FlowRequestRecord, init: RequestInit): Promise<{ status: number; ok: boolean; answer: string }> {
+  rec.requests.push(record);
+  let r: Response;
+  try {
+    r = await fetch(record.url, { ...init, method: record.method });
+  } catch (e) {
+    record.error = errorText(e);
+    throw e;
+  }
+  record.status = r.status;
+  record.readableHeaders = headersOf(r.headers);
+  return { status: r.status, ok: r.ok, answer: await r.text() };
+}
+
 /** Runs a flow body and turns what happened into a StepOutcome. */
 async function run(step: FlowStep, body: (rec: Recorder) => Promise<{ status?: number; preview?: string; length?: number }>): Promise<Outcome> {
   const rec = new Recorder();
@@ -223,18 +238,8 @@ const flows: Record<string, (step: FlowStep, signal?: AbortSignal) => Promise<Ou
       const p = step.presigned;
       if (!p) throw new Error('presigned-put: the harness gave no presigned URL');
       const body = step.upload?.base64 !== undefined ? Uint8Array.from(atob(step.upload.base64), (c) => c.charCodeAt(0)) : (step.upload?.text ?? 'uploaded through a presigned URL');
-      const record: FlowRequestRecord = { label: 'PUT (presigned URL)', method: 'PUT', url: p.url, requestHeaders: headerNames(p.headers) };
-      rec.requests.push(record);
-      let r: Response;
-      try {
-        r = await fetch(p.url, { method: 'PUT', headers: p.headers, body, ...(signal ? { signal } : {}) });
-      } catch (e) {
-        record.error = errorText(e);
-        throw e;
-      }
-      record.status = r.status;
-      record.readableHeaders = headersOf(r.headers);
-      const answer = await r.text();
+      const r = await recordedFetch(rec, { label: 'PUT (presigned URL)', method: 'PUT', url: p.url, requestHeaders: headerNames(p.headers) }, { headers: p.headers, body, ...(signal ? { signal } : {}) });
+      const answer = r.answer;
       if (!r.ok) throw Object.assign(new Error(`presigned PUT answered ${r.status}: ${answer.slice(0, 200)}`), { name: 'UploadFailed' });
       return { status: r.status, preview: answer, length: typeof body === 'string' ? body.length : body.byteLength };
     }),
@@ -248,18 +253,8 @@ const flows: Record<string, (step: FlowStep, signal?: AbortSignal) => Promise<Ou
       const form = new FormData();
       for (const [k, v] of Object.entries(p.fields)) form.append(k, v);
       form.append('file', new Blob([text], { type: step.upload?.contentType ?? 'text/plain' }), 'upload.txt');
-      const record: FlowRequestRecord = { label: 'POST (presigned form)', method: 'POST', url: p.url, requestHeaders: {} };
-      rec.requests.push(record);
-      let r: Response;
-      try {
-        r = await fetch(p.url, { method: 'POST', body: form, ...(signal ? { signal } : {}) });
-      } catch (e) {
-        record.error = errorText(e);
-        throw e;
-      }
-      record.status = r.status;
-      record.readableHeaders = headersOf(r.headers);
-      const answer = await r.text();
+      const r = await recordedFetch(rec, { label: 'POST (presigned form)', method: 'POST', url: p.url, requestHeaders: {} }, { body: form, ...(signal ? { signal } : {}) });
+      const answer = r.answer;
       if (!r.ok) throw Object.assign(new Error(`presigned POST answered ${r.status}: ${answer.slice(0, 200)}`), { name: 'UploadFailed' });
       return { status: r.status, preview: answer, length: text.length };
     }),
