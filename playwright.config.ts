@@ -15,6 +15,7 @@
  */
 import 'dotenv/config';
 import { defineConfig, type PlaywrightTestProject } from '@playwright/test';
+import { availableParallelism } from 'node:os';
 import { CHECK_ENV } from './harness/check-env.js';
 
 type EngineName = 'chromium' | 'firefox' | 'webkit';
@@ -62,9 +63,10 @@ export default defineConfig({
   globalSetup: `./stores/global-setup${ext}`,
   forbidOnly: !!process.env.CI,
   // Each worker launches its own engines and servers; two cores here, so two workers. A check runs
-  // its engines side by side (a worker each: launching is mostly waiting); a remote target one
+  // its engines side by side, three at a time on a small machine (a launch is partly waiting; six
+  // engines starting at once on two cores made MiniBrowser's start fail); a remote target one
   // configuration at a time.
-  workers: remote ? 1 : plan ? Math.min(plan.origins.length * ENGINES.length, 6) : process.env.CI ? 2 : undefined,
+  workers: remote ? 1 : plan ? Math.min(plan.origins.length * ENGINES.length, Math.max(3, availableParallelism())) : process.env.CI ? 2 : undefined,
   reporter: [
     ['list'],
     [`./harness/engines-reporter${ext}`],

@@ -12,11 +12,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chooseEngine, realProbe, type EngineName } from '../engines/index.js';
+import { chooseEngine } from '../engines/select.js';
+import type { EngineName } from '../engines/types.js';
 import { parseCorsConfiguration } from '../servers/s3/cors/index.js';
 import { CHECK_ENV, type CheckPlan } from '../harness/check-plan.js';
 import { loadScenarios } from '../harness/data.js';
-import { pageOriginListen } from '../harness/server-set.js';
+import { pageOriginListen } from '../harness/arrangements.js';
 import type { MatrixRow } from '../harness/matrix-reporter.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, displayName, onePositional, parseCommandArgs, readDocument, wantsHelp, type Io } from './args.js';
 
@@ -94,7 +95,12 @@ export async function check(argv: string[], io: Io): Promise<number> {
 
     // Engines missing? Provision them as `npm start` does (Playwright's builds, else Debian's as root,
     // else a message); an engine still missing then fails its tests with what to install.
-    if (engines.some((e) => !chooseEngine(e as EngineName, process.env, realProbe).ok)) {
+    // A system build found on disk settles it without loading Playwright (≈ 0.7 s of the CLI's start);
+    // only an engine without one asks Playwright whether its own build is installed.
+    const onDisk = { bundledPath: () => undefined, exists: existsSync };
+    const missing = engines.filter((e) => !chooseEngine(e as EngineName, process.env, onDisk).ok);
+    const { realProbe } = missing.length ? await import('../engines/index.js') : { realProbe: undefined };
+    if (missing.some((e) => !chooseEngine(e as EngineName, process.env, realProbe!).ok)) {
       spawnSync(process.execPath, [PROVISION], { stdio: ['ignore', 'inherit', 'inherit'] });
     }
     // Results go under the directory corsproof runs in (the user's project), never into the package.
@@ -116,7 +122,7 @@ export async function check(argv: string[], io: Io): Promise<number> {
       child.once('exit', (c, signal) => resolve(c ?? (signal ? 130 : 1)));
     });
     rmSync(dir, { recursive: true, force: true });
-    io.stdout.write(summary(origins, engines, out));
+    io.stdout.write(checkSummary(origins, engines, scenarios ?? scenarioIds, out));
     return code;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -129,7 +135,7 @@ export async function check(argv: string[], io: Io): Promise<number> {
 }
 
 /** One line per origin × engine from test-results/cors-matrix.json. */
-function summary(origins: string[], engines: readonly string[], out: string): string {
+export function checkSummary(origins: string[], engines: readonly string[], scenarios: readonly string[], out: string): string {
   const file = join(out, 'test-results', 'cors-matrix.json');
   if (!existsSync(file)) return '\nNo matrix was written (the run did not get to the browser cases).\n';
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows;
@@ -144,11 +150,14 @@ function summary(origins: string[], engines: readonly string[], out: string): st
       }
       const count = (v: string) => r.filter((x) => x.observed === v).length;
       const wrong = r.filter((x) => x.status !== 'passed');
+      // A case whose test failed before the engine ran it (e.g. the engine did not start) has no row.
+      const unrun = scenarios.filter((id) => !r.some((x) => x.scenario === id));
       const blocked = r.filter((x) => x.observed === 'blocked').map((x) => x.scenario);
       lines.push(
         `  ${origin}  ${engine.padEnd(8)}  ${count('allowed')} allowed, ${count('blocked')} blocked, ${count('hidden')} header hidden` +
-          `${wrong.length ? `  — ${wrong.length} NOT as S3 + the standard predict: ${wrong.map((x) => x.scenario).join(', ')}` : '  — all as predicted'}`,
+          `${wrong.length ? `  — ${wrong.length} NOT as S3 + the standard predict: ${wrong.map((x) => x.scenario).join(', ')}` : unrun.length ? '' : '  — all as predicted'}`,
       );
+      if (unrun.length) lines.push(`      did not run (see the report): ${unrun.join(', ')}`);
       if (blocked.length) lines.push(`      blocked: ${blocked.join(', ')}`);
     }
   }

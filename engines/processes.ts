@@ -88,8 +88,10 @@ export function execFileText(
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', env }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}`));
-      else resolve(`${stdout}${stderr}`);
+      if (err) {
+        const how = err.killed ? `no answer within ${timeoutMs} ms` : err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`;
+        reject(new Error(`${file} ${args.join(' ')} failed (${how}): ${err.message.trim()}${stdout ? `; it printed: ${stdout.trim().slice(0, 300)}` : ''}`));
+      } else resolve(`${stdout}${stderr}`);
     });
   });
 }

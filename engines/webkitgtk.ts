@@ -48,10 +48,20 @@ const CONSOLE_LINE = /^(?:.*:\d+:\d+: )?CONSOLE (?:([A-Z][A-Z-]*) )?(LOG|ERROR|W
 
 export async function webkitGtkVersion(path: string, display: string): Promise<string> {
   // `MiniBrowser --version` prints "WebKitGTK 2.50.6" (GTK insists on a display even for that).
-  const out = await execFileText(path, ['--version'], 10_000, { ...process.env, DISPLAY: display });
-  const m = /WebKitGTK\s+(\S+)/.exec(out);
-  if (!m?.[1]) throw new Error(`could not read the WebKitGTK version from "${path} --version": ${out.trim()}`);
-  return m[1];
+  // Asked twice: with many engines starting at once on a small machine the first answer has come
+  // back empty (measured: six workers of a two-origin check on two cores).
+  let last: unknown;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      const out = await execFileText(path, ['--version'], 20_000, { ...process.env, DISPLAY: display });
+      const m = /WebKitGTK\s+(\S+)/.exec(out);
+      if (m?.[1]) return m[1];
+      last = new Error(`could not read the WebKitGTK version from "${path} --version": ${out.trim() || '(no output)'}`);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }
 
 /** Starts an Xvfb on a free display; resolves with the display name (":N"). */
