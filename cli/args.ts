@@ -33,6 +33,13 @@ export const EXIT_USAGE = 2;
 /** A mistake on the command line, or a file that cannot be read: one sentence, exit 2. */
 export class UsageError extends Error {}
 
+/** A UsageError as every command reports it: one line on stderr, exit 2. Anything else is rethrown. */
+export function usageExit(e: unknown, io: Pick<Io, 'stderr'>): number {
+  if (!(e instanceof UsageError)) throw e;
+  io.stderr.write(`${e.message}\n`);
+  return EXIT_USAGE;
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** True when argv asks for help (before any `--`), whatever else it holds. */

@@ -19,7 +19,7 @@ import { CHECK_ENV, type CheckPlan } from '../harness/check-plan.js';
 import { loadScenarios } from '../harness/data.js';
 import { pageOriginListen } from '../harness/arrangements.js';
 import type { MatrixRow } from '../harness/matrix-reporter.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, displayName, onePositional, parseCommandArgs, readDocument, wantsHelp, type Io } from './args.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, usageExit, displayName, onePositional, parseCommandArgs, readDocument, wantsHelp, type Io } from './args.js';
 
 /** Where playwright.config and the matrix spec are: the clone, or dist/ of the installed package. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -125,10 +125,7 @@ export async function check(argv: string[], io: Io): Promise<number> {
     io.stdout.write(checkSummary(origins, engines, scenarios ?? scenarioIds, out));
     return code;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n`);
-      return EXIT_USAGE;
-    }
+    if (e instanceof UsageError) return usageExit(e, io);
     io.stderr.write(`corsproof check failed: ${(e as Error).message}\n`);
     return EXIT_INVALID;
   }

@@ -39,6 +39,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   UsageError,
+  usageExit,
   displayName,
   onePositional,
   parseCommandArgs,
@@ -437,11 +438,7 @@ export async function explain(argv: string[], io: Io = processIo()): Promise<num
     req = { origin, method, headers, credentials: values.credentials ?? false, key, url: requestUrl(values.endpoint ?? DEFAULT_ENDPOINT, key) };
     text = await readDocument(file, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return usageExit(e, io);
   }
   const parsed = parseCorsConfiguration(text);
   if (!parsed.ok) return refused(file, parsed.error, io);
@@ -491,11 +488,7 @@ async function explainFlowCommand(values: FlowArgs, positionals: string[], io: I
     bucketUrl = requestUrl(values.endpoint ?? DEFAULT_ENDPOINT, '').replace(/\/$/, '');
     text = await readDocument(file, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return usageExit(e, io);
   }
   const parsed = parseCorsConfiguration(text);
   if (!parsed.ok) return refused(file, parsed.error, io);

@@ -17,6 +17,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   UsageError,
+  usageExit,
   displayName,
   onePositional,
   parseCommandArgs,
@@ -170,11 +171,7 @@ export async function lint(argv: string[], io: Io = processIo()): Promise<number
     name = displayName(file);
     report = lintText(await readDocument(file, io));
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return usageExit(e, io);
   }
   if (format === 'json') {
     const { rules: _rules, ...out } = report;

@@ -14,6 +14,7 @@ import getPort from 'get-port';
 import { ExchangeLog } from '../servers/exchange-log.js';
 import { DEFAULT_CREDENTIALS, DEFAULT_WEBSITE_DOMAIN, startBucketServer, type AnonymousAccess, type BucketServer } from '../servers/bucket/index.js';
 import { startSiteServer, type SiteServer } from '../servers/site/index.js';
+import { UsageError, usageExit } from './args.js';
 
 /**
  * How many exchanges a long-lived `corsproof serve` keeps in memory: the newest 1000 (a few MB),
@@ -50,8 +51,6 @@ export interface ServeFlags {
   anonymousAccess: AnonymousAccess;
   help: boolean;
 }
-
-class UsageError extends Error {}
 
 function parsePort(v: string | undefined, what: string): number {
   if (v === undefined || !/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${what} must be a port number (0-65535), got ${JSON.stringify(v ?? '')}.`);
@@ -103,11 +102,7 @@ export async function serve(argv: string[]): Promise<number> {
   try {
     flags = parseServeArgs(argv, process.env);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return usageExit(e, process);
   }
   if (flags.help) {
     process.stdout.write(SERVE_HELP);
