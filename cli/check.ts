@@ -1,10 +1,12 @@
 /**
  * `corsproof check <file> --origin O [--origin O2 …]`: prove a configuration in real Chromium,
- * Firefox and WebKit. It is the matrix suite itself (tests/browser/verdicts.spec.ts), driven by a
- * plan file instead of the fixtures: the page is served from each given origin (its host name
- * mapped to loopback inside the engines), the standard scenarios run against a bucket holding the
- * configuration, and every engine's verdict is checked against what S3 + the Fetch standard say.
- * Writes the same HTML report and cors-matrix files, then one summary line per origin × engine.
+ * Firefox and WebKit. The page is served from each given origin (its host name mapped to loopback
+ * inside the engines), the standard scenarios run against a bucket holding the configuration, and
+ * every engine's verdict is checked against what S3 + the Fetch standard say — by the matrix
+ * suite's own case runner and rules, in this process (harness/check-run.ts). With --report the same
+ * cases run as the matrix suite itself (tests/browser/verdicts.spec.ts, driven by a plan file) for
+ * Playwright's HTML report and traces. Either way: the cors-matrix files, then one summary line per
+ * origin × engine.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,13 +44,19 @@ Options:
                         routes it to a free local port, so no root is needed.
   --scenarios a,b,...   only these scenarios (default: all: ${'${SCENARIOS}'})
   --engines a,b,...     only these engines (default: chromium,firefox,webkit)
-  -h, --help            this help
 
 With CORSPROOF_TARGET, CORSPROOF_TARGET_BUCKET and AWS credentials set (.env), the requests go to
 that real endpoint's bucket instead of corsproof's bucket server.
 
-Output: the Playwright HTML report (npx playwright show-report), test-results/cors-matrix.{json,md,html},
-and one line per origin × engine. Exit 0 when every engine did what S3 + the standard say.
+  --report              also write Playwright's HTML report, with traces of failed cases
+                        (npx playwright show-report): the cases then run as Playwright tests,
+                        which takes about twice as long
+  -h, --help            this help
+
+Output: test-results/cors-matrix.{html,md,json}, each case's evidence (evidence.json: the engine's
+message, its network events, the bucket's record of every exchange; transcript.txt) under
+test-results/check/, and one line per origin × engine. Exit 0 when every engine did what S3 + the
+standard say.
 
 Example (the S3 CORS note's configuration and its website origin):
   corsproof check cors.json --origin http://my-bucket-html.s3-website-eu-west-1.amazonaws.com
@@ -63,7 +71,8 @@ function list(value: string | undefined, known: readonly string[], what: string)
 }
 
 export async function check(argv: string[], io: Io): Promise<number> {
-  const scenarioIds = loadScenarios().map((s) => s.id);
+  const all = loadScenarios();
+  const scenarioIds = all.map((s) => s.id);
   if (wantsHelp(argv)) {
     io.stdout.write(CHECK_HELP.replace('${SCENARIOS}', scenarioIds.join(', ')));
     return EXIT_OK;
@@ -73,6 +82,7 @@ export async function check(argv: string[], io: Io): Promise<number> {
       origin: { type: 'string', multiple: true },
       scenarios: { type: 'string' },
       engines: { type: 'string' },
+      report: { type: 'boolean' },
     });
     const file = onePositional('check', positionals, 'a CORS configuration file');
     const origins = values.origin ?? [];
@@ -105,25 +115,33 @@ export async function check(argv: string[], io: Io): Promise<number> {
     }
     // Results go under the directory corsproof runs in (the user's project), never into the package.
     const out = resolve(process.env['CORSPROOF_OUTPUT_DIR'] ?? process.cwd());
-    const dir = mkdtempSync(join(tmpdir(), 'corsproof-check-'));
-    const planFile = join(dir, 'plan.json');
+    // The summary reads this run's matrix, never an earlier one's.
+    rmSync(join(out, 'test-results', 'cors-matrix.json'), { force: true });
     const plan: CheckPlan = { source: displayName(file), config: parsed.config, origins, ...(scenarios ? { scenarios } : {}) };
-    writeFileSync(planFile, JSON.stringify(plan, null, 2));
-    const projects = origins.flatMap((o) => engines.map((e) => (origins.length === 1 ? e : `${e} ${o}`)));
-    const code = await new Promise<number>((resolve, reject) => {
-      // Playwright's command line wherever npm put it (hoisted next to corsproof in a user's project).
-      const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
-      const child = spawn(process.execPath, [cli, 'test', '--config', CONFIG, ...projects.map((p) => `--project=${p}`)], {
-        cwd: process.cwd(),
-        env: { ...process.env, [CHECK_ENV]: planFile, CORSPROOF_OUTPUT_DIR: out },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      child.once('error', reject);
-      child.once('exit', (c, signal) => resolve(c ?? (signal ? 130 : 1)));
+    const chosen = scenarios ?? scenarioIds;
+    if (values.report) {
+      const code = await playwrightRun(plan, engines, out);
+      io.stdout.write(checkSummary(origins, engines, chosen, out));
+      return code;
+    }
+    io.stdout.write(`corsproof check: ${plan.source}, ${chosen.length} scenarios in ${engines.join(', ')} for ${origins.join(', ')}\n`);
+    const { runCheck } = await import('../harness/check-run.js');
+    const run = await runCheck({
+      plan,
+      scenarios: chosen.map((id) => all.find((s) => s.id === id)!),
+      engines: engines as EngineName[],
+      outDir: out,
+      progress: (line) => io.stdout.write(`${line}\n`),
     });
-    rmSync(dir, { recursive: true, force: true });
-    io.stdout.write(checkSummary(origins, engines, scenarios ?? scenarioIds, out));
-    return code;
+    for (const lane of run.lanes) {
+      for (const f of lane.failures) {
+        io.stdout.write(`\n✗ ${lane.engine} ${lane.origin} ${f.title}\n${f.problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}\n${f.sideBySide.replace(/^/gm, '    ')}\n  evidence: ${f.evidence}\n`);
+      }
+    }
+    const errors = new Map(run.lanes.filter((l) => l.errors.length).map((l) => [`${l.origin} ${l.engine}`, l.errors]));
+    io.stdout.write(checkSummary(origins, engines, chosen, out, { errors }));
+    const ok = run.lanes.every((l) => !l.errors.length && !l.failures.length && l.rows.length === chosen.length);
+    return ok ? EXIT_OK : EXIT_INVALID;
   } catch (e) {
     if (e instanceof UsageError) return usageExit(e, io);
     io.stderr.write(`corsproof check failed: ${(e as Error).message}\n`);
@@ -131,18 +149,50 @@ export async function check(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** One line per origin × engine from test-results/cors-matrix.json. */
-export function checkSummary(origins: string[], engines: readonly string[], scenarios: readonly string[], out: string): string {
+/** `check --report`: the matrix suite on the plan, as Playwright tests (its HTML report and traces). */
+async function playwrightRun(plan: CheckPlan, engines: readonly string[], out: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'corsproof-check-'));
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan, null, 2));
+  const projects = plan.origins.flatMap((o) => engines.map((e) => (plan.origins.length === 1 ? e : `${e} ${o}`)));
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      // Playwright's command line wherever npm put it (hoisted next to corsproof in a user's project).
+      const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
+      const child = spawn(process.execPath, [cli, 'test', '--config', CONFIG, ...projects.map((p) => `--project=${p}`)], {
+        cwd: process.cwd(),
+        env: { ...process.env, [CHECK_ENV]: planFile, CORSPROOF_OUTPUT_DIR: out, CORSPROOF_TRACE: process.env['CORSPROOF_TRACE'] ?? 'retain-on-failure' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      child.once('error', reject);
+      child.once('exit', (c, signal) => resolve(c ?? (signal ? 130 : 1)));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One line per origin × engine from test-results/cors-matrix.json. `errors` (the runner's own
+ * lanes): why an origin × engine, or some of its cases, did not run; without them (--report)
+ * Playwright's report says why.
+ */
+export function checkSummary(origins: string[], engines: readonly string[], scenarios: readonly string[], out: string, own?: { errors: ReadonlyMap<string, readonly string[]> }): string {
   const file = join(out, 'test-results', 'cors-matrix.json');
-  if (!existsSync(file)) return '\nNo matrix was written (the run did not get to the browser cases).\n';
+  if (!existsSync(file)) {
+    const errors = [...(own?.errors ?? [])].map(([lane, e]) => `  ${lane}: ${e[0]!.split('\n')[0]}`);
+    return ['', 'No matrix was written (the run did not get to the browser cases).', ...errors, ''].join('\n');
+  }
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows;
   const lines = ['', 'corsproof check — per page origin and engine:'];
   for (const origin of origins) {
     const id = `check-${new URL(origin).host.replace(/[^a-z0-9]+/gi, '-')}`;
     for (const engine of engines) {
       const r = rows.filter((x) => x.fixture === id && x.engine === engine);
+      const errors = own?.errors.get(`${origin} ${engine}`) ?? [];
+      const why = (e: readonly string[]) => e.map((x) => `      ${x.split('\n')[0]}`);
       if (!r.length) {
-        lines.push(`  ${origin}  ${engine.padEnd(8)}  no results (the engine did not run: see the report)`);
+        lines.push(`  ${origin}  ${engine.padEnd(8)}  no results (the engine did not run${own ? '' : ': see the report'})`, ...why(errors));
         continue;
       }
       const count = (v: string) => r.filter((x) => x.observed === v).length;
@@ -154,10 +204,10 @@ export function checkSummary(origins: string[], engines: readonly string[], scen
         `  ${origin}  ${engine.padEnd(8)}  ${count('allowed')} allowed, ${count('blocked')} blocked, ${count('hidden')} header hidden` +
           `${wrong.length ? `  — ${wrong.length} NOT as S3 + the standard predict: ${wrong.map((x) => x.scenario).join(', ')}` : unrun.length ? '' : '  — all as predicted'}`,
       );
-      if (unrun.length) lines.push(`      did not run (see the report): ${unrun.join(', ')}`);
+      if (unrun.length) lines.push(`      did not run${own ? '' : ' (see the report)'}: ${unrun.join(', ')}`, ...why(errors));
       if (blocked.length) lines.push(`      blocked: ${blocked.join(', ')}`);
     }
   }
-  lines.push('', 'Report: npx playwright show-report   Matrix: test-results/cors-matrix.md', '');
+  lines.push('', own ? 'Matrix: test-results/cors-matrix.html (and .md, .json)   Each case: test-results/check/' : 'Report: npx playwright show-report   Matrix: test-results/cors-matrix.md', '');
   return lines.join('\n');
 }

@@ -8,7 +8,9 @@
  * independent because every URL a case touches is unique (engines key their preflight caches by URL).
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { chromium, firefox, webkit, type Browser, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
+import { rmSync } from 'node:fs';
+import { chromium, firefox, webkit, type Browser, type BrowserContext, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
+import { buildTemplate, freshProfile, templateDir } from './firefox-profile.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
 import {
@@ -133,10 +135,10 @@ class PlaywrightSession implements EngineSession {
 
   constructor(
     readonly build: EngineBuild,
-    private readonly browser: Browser,
     private readonly page: Page,
     private readonly harnessUrl: string,
-    private readonly proxy?: LoopbackProxy,
+    /** Closes the browser and whatever its launch made (proxy, profile); safe to call twice. */
+    private readonly end: () => Promise<void>,
   ) {
     observe(page, (m) => this.push(m), (url, done) => this.pushNet(url, done));
   }
@@ -264,8 +266,7 @@ class PlaywrightSession implements EngineSession {
   };
 
   async close(): Promise<void> {
-    await this.browser.close().catch(() => {});
-    await this.proxy?.close();
+    await this.end();
   }
 }
 
@@ -283,23 +284,45 @@ export function pageErrorText(e: Error): string {
 export async function startPlaywright(choice: EngineChoice, ctx: StartContext): Promise<EngineStart> {
   const type = TYPES[choice.engine];
   const proxy = (choice.engine === 'webkit' && ctx.hosts.length) || ctx.pageAddress ? new LoopbackProxy(ctx.hosts) : undefined;
-  const browser = await type.launch(launchOptionsFor(choice, ctx.hosts, await proxy?.start(), ctx.pageAddress?.replace(/:\d+$/, ''), ctx.trustCertificate)).catch(async (e: unknown) => {
-    await proxy?.close();
-    throw e;
-  });
-  const end = async () => {
-    await browser.close().catch(() => {});
-    await proxy?.close();
+  const contextOptions = { serviceWorkers: 'block' as const, ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false };
+  let profile: string | undefined;
+  const launch = async (): Promise<{ browser: Browser; context?: BrowserContext }> => {
+    const options = launchOptionsFor(choice, ctx.hosts, await proxy?.start(), ctx.pageAddress?.replace(/:\d+$/, ''), ctx.trustCertificate);
+    if (choice.engine !== 'firefox') return { browser: await type.launch(options) };
+    // Firefox starts from a copy of a warm profile (engines/firefox-profile.ts): its context is the
+    // persistent one of that profile, with the options the others get from newContext.
+    const template = templateDir(options.executablePath);
+    await buildTemplate(type, template, { ...(options.executablePath ? { executablePath: options.executablePath } : {}), ...(options.channel ? { channel: options.channel } : {}) });
+    profile = freshProfile(template).dir;
+    const context = await type.launchPersistentContext(profile, { ...options, ...contextOptions });
+    const browser = context.browser();
+    if (!browser) throw new Error('Playwright gave no browser for the persistent Firefox context');
+    return { browser, context };
   };
+  let closing: Promise<void> | undefined;
+  const end = () =>
+    (closing ??= (async () => {
+      await launched?.browser.close().catch(() => {});
+      await proxy?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    })());
+  let launched: { browser: Browser; context?: BrowserContext } | undefined;
+  try {
+    launched = await launch();
+  } catch (e) {
+    await end();
+    throw e;
+  }
+  const { browser } = launched;
   return engineStart(
     choice.engine,
     async ({ site, pageOrigin }) => {
       if (ctx.pageAddress) proxy!.route(ctx.pageAddress, site.port);
       const build: EngineBuild = { ...choice, version: browser.version() };
-      const context = await browser.newContext({ serviceWorkers: 'block', ignoreHTTPSErrors: ctx.ignoreTlsErrors ?? false });
-      const page = await context.newPage();
+      const context = launched!.context ?? (await browser.newContext(contextOptions));
+      const page = context.pages()[0] ?? (await context.newPage());
       const harnessUrl = pageOrigin + HARNESS_PATH;
-      const session = new PlaywrightSession(build, browser, page, harnessUrl, proxy);
+      const session = new PlaywrightSession(build, page, harnessUrl, end);
       await page.goto(harnessUrl);
       await waitReady(page);
       return session;

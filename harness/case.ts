@@ -21,6 +21,9 @@ import { caseExpectation, fixtureConfiguration, type EngineExpectation } from '.
 import { storeCaseEvidence, type StoreCaseEvidence } from './store-case.js';
 import { flowObservedAt, flowObservedVerdict, prepareFlowStep } from './flows.js';
 
+/** How long one case may take in the page before it is aborted and reported (every engine). */
+export const CASE_TIMEOUT_MS = 15_000;
+
 export interface CaseContext {
   engine: EngineSession;
   /** Where the case's bucket lives: corsproof's bucket server, or a remote endpoint. */

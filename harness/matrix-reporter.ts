@@ -12,7 +12,7 @@
  * Divergences between engines and disagreements with the expectation are highlighted.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { describeBuild, type EngineBuild } from '../engines/types.js';
 import type { CaseEvidence } from './case.js';
@@ -269,6 +269,48 @@ ${sections.join('\n')}
 `;
 }
 
+/**
+ * Writes cors-matrix.{json,md,html} (and a store's own files and draft profile) into `outDir`, and
+ * copies the HTML files into `reportDir` when given (next to Playwright's HTML report). Returns the
+ * files' common path without extension. Used by the reporter and by `corsproof check`.
+ */
+export function writeMatrixFiles(unsorted: readonly MatrixRow[], outDir: string, reportDir?: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const rows = [...unsorted].sort((a, b) => `${a.fixture}|${a.scenario}|${a.engine}`.localeCompare(`${b.fixture}|${b.scenario}|${b.engine}`));
+  // One matrix per target (corsproof's server first); each store also gets its summary of
+  // divergences from S3, and its own cors-matrix-<store>.{md,html} when it is not the only target.
+  const targets = rowsByTarget(rows);
+  const stores = storeSummaries(rows);
+  writeFileSync(
+    join(outDir, 'cors-matrix.json'),
+    JSON.stringify({ generatedAt: new Date().toISOString(), targets: targets.map((t) => ({ target: t.target, ...(t.store ? { store: t.store.name ?? t.store.label, endpoint: t.store.endpoint } : {}), cases: t.rows.length })), stores, rows }, null, 2),
+  );
+  // A draft profile per store (its divergences as profile entries), for a person to check and commit.
+  for (const t of targets) if (t.store) writeFileSync(join(outDir, `store-profile-${storeFileSlug(t.store.label)}.json`), JSON.stringify(draftProfile(t.rows, t.store.label), null, 2) + '\n');
+  const [primary, ...others] = targets;
+  const titled = (md: string, target: string) => md.replace(/^# corsproof CORS matrix\n/, `# corsproof CORS matrix — ${target}\n`);
+  const withTarget = (html: string, target: string, extra: string) =>
+    html.replace(/<\/h1>/, `</h1>\n<p class="target">Target: ${target.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`).replace(/<\/body>/, `${extra}\n</body>`);
+  const links = Object.fromEntries(others.filter((t) => t.store).map((t) => [t.store!.label, `cors-matrix-${storeFileSlug(t.store!.label)}.html`]));
+  writeFileSync(join(outDir, 'cors-matrix.md'), [titled(matrixMarkdown(primary!.rows), primary!.target), storeSummaryMarkdown(stores), ...others.map((t) => titled(matrixMarkdown(t.rows), t.target).replace(/^#/gm, '##'))].join('\n'));
+  const html = join(outDir, 'cors-matrix.html');
+  writeFileSync(html, withTarget(matrixHtml(primary!.rows), primary!.target, storeSummaryHtml(stores, links)));
+  const copies = [html];
+  for (const t of others) {
+    if (!t.store) continue;
+    const slug = storeFileSlug(t.store.label);
+    writeFileSync(join(outDir, `cors-matrix-${slug}.md`), [titled(matrixMarkdown(t.rows), t.target), storeSummaryMarkdown(stores.filter((s) => s.store === t.store!.label))].join('\n'));
+    const f = join(outDir, `cors-matrix-${slug}.html`);
+    writeFileSync(f, withTarget(matrixHtml(t.rows), t.target, storeSummaryHtml(stores.filter((s) => s.store === t.store!.label))));
+    copies.push(f);
+  }
+  if (reportDir) {
+    mkdirSync(reportDir, { recursive: true });
+    for (const f of copies) copyFileSync(f, join(reportDir, f.replace(/^.*\//, '')));
+  }
+  return join(outDir, 'cors-matrix');
+}
+
 export default class MatrixReporter implements Reporter {
   private rows: MatrixRow[] = [];
   private outDir: string;
@@ -302,40 +344,8 @@ export default class MatrixReporter implements Reporter {
 
   onEnd(_result: FullResult): void {
     if (this.rows.length === 0) return;
-    mkdirSync(this.outDir, { recursive: true });
-    const rows = [...this.rows].sort((a, b) => `${a.fixture}|${a.scenario}|${a.engine}`.localeCompare(`${b.fixture}|${b.scenario}|${b.engine}`));
-    // One matrix per target (corsproof's server first); each store also gets its summary of
-    // divergences from S3, and its own cors-matrix-<store>.{md,html} when it is not the only target.
-    const targets = rowsByTarget(rows);
-    const stores = storeSummaries(rows);
-    writeFileSync(
-      join(this.outDir, 'cors-matrix.json'),
-      JSON.stringify({ generatedAt: new Date().toISOString(), targets: targets.map((t) => ({ target: t.target, ...(t.store ? { store: t.store.name ?? t.store.label, endpoint: t.store.endpoint } : {}), cases: t.rows.length })), stores, rows }, null, 2),
-    );
-    // A draft profile per store (its divergences as profile entries), for a person to check and commit.
-    for (const t of targets) if (t.store) writeFileSync(join(this.outDir, `store-profile-${storeFileSlug(t.store.label)}.json`), JSON.stringify(draftProfile(t.rows, t.store.label), null, 2) + '\n');
-    const [primary, ...others] = targets;
-    const titled = (md: string, target: string) => md.replace(/^# corsproof CORS matrix\n/, `# corsproof CORS matrix — ${target}\n`);
-    const withTarget = (html: string, target: string, extra: string) =>
-      html.replace(/<\/h1>/, `</h1>\n<p class="target">Target: ${target.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`).replace(/<\/body>/, `${extra}\n</body>`);
-    const links = Object.fromEntries(others.filter((t) => t.store).map((t) => [t.store!.label, `cors-matrix-${storeFileSlug(t.store!.label)}.html`]));
-    writeFileSync(join(this.outDir, 'cors-matrix.md'), [titled(matrixMarkdown(primary!.rows), primary!.target), storeSummaryMarkdown(stores), ...others.map((t) => titled(matrixMarkdown(t.rows), t.target).replace(/^#/gm, '##'))].join('\n'));
-    const html = join(this.outDir, 'cors-matrix.html');
-    writeFileSync(html, withTarget(matrixHtml(primary!.rows), primary!.target, storeSummaryHtml(stores, links)));
-    const copies = [html];
-    for (const t of others) {
-      if (!t.store) continue;
-      const slug = storeFileSlug(t.store.label);
-      writeFileSync(join(this.outDir, `cors-matrix-${slug}.md`), [titled(matrixMarkdown(t.rows), t.target), storeSummaryMarkdown(stores.filter((s) => s.store === t.store!.label))].join('\n'));
-      const f = join(this.outDir, `cors-matrix-${slug}.html`);
-      writeFileSync(f, withTarget(matrixHtml(t.rows), t.target, storeSummaryHtml(stores.filter((s) => s.store === t.store!.label))));
-      copies.push(f);
-    }
-    if (existsSync(this.reportDir)) {
-      mkdirSync(dirname(join(this.reportDir, 'x')), { recursive: true });
-      for (const f of copies) copyFileSync(f, join(this.reportDir, f.replace(/^.*\//, '')));
-    }
-    console.log(`CORS matrix: ${rows.length} cases → ${join(this.outDir, 'cors-matrix')}.{json,md,html}`);
+    const written = writeMatrixFiles(this.rows, this.outDir, existsSync(this.reportDir) ? this.reportDir : undefined);
+    console.log(`CORS matrix: ${this.rows.length} cases → ${written}.{json,md,html}`);
   }
 
   printsToStdio(): boolean {

@@ -18,7 +18,7 @@ import { pageBound } from '../../engines/types.js';
 import { HARNESS_PATH } from '../../servers/site/paths.js';
 import type { ServerSet } from '../../harness/server-set.js';
 import { arrangementNeeds, type ServerMode } from '../../harness/arrangements.js';
-import type { CaseContext, CaseEvidence } from '../../harness/case.js';
+import { CASE_TIMEOUT_MS, type CaseContext, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
 import type { BucketTarget } from '../../harness/target.js';
@@ -40,8 +40,7 @@ function traceMode(): 'on' | 'off' | 'retain-on-failure' {
 
 export type Servers = ServerSet;
 
-/** How long one case may take in the page before it is aborted and reported (every engine). */
-export const CASE_TIMEOUT_MS = 15_000;
+export { CASE_TIMEOUT_MS };
 
 const newCaseId = (fixture: CorsFixture, scenario: Scenario, engine: EngineName) =>
   `${fixture.id}.${scenario.id}.${engine}.${randomBytes(4).toString('hex')}`;

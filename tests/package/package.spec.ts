@@ -99,7 +99,7 @@ test('npx corsproof check runs in the three engines from the installed package a
     expect(r.stdout, `a summary line for ${engine}`).toMatch(new RegExp(`${origin.replace(/[.:/]/g, '\\$&')}\\s+${engine}\\s+\\d+ allowed, \\d+ blocked, \\d+ header hidden\\s+— all as predicted`));
   }
   expect(existsSync(join(project, 'test-results', 'cors-matrix.json')), 'the matrix is in the project').toBe(true);
-  expect(existsSync(join(project, 'playwright-report', 'index.html')), 'the report is in the project').toBe(true);
+  expect(existsSync(join(project, 'test-results', 'check', `${new URL(origin).host.replace(/[^a-z0-9]+/gi, '-')}-webkit`, 'put-json', 'evidence.json')), 'each case’s evidence is in the project').toBe(true);
   const pkg = join(project, 'node_modules', 'corsproof');
   for (const d of ['', 'dist']) {
     for (const out of ['test-results', 'playwright-report']) expect(existsSync(join(pkg, d, out)), `nothing written into the package: ${join(d, out)}`).toBe(false);

@@ -35,3 +35,20 @@ test('a case against the prediction is named with its scenario', () => {
   const out = matrix([row('firefox', 'fetch-get', 'blocked', 'failed')]);
   expect(checkSummary([ORIGIN], ['firefox'], ['fetch-get'], out)).toContain('— 1 NOT as S3 + the standard predict: fetch-get');
 });
+
+test('corsproof check’s own runner says why an engine did not run, and where each case’s evidence is', () => {
+  const out = matrix([row('chromium', 'fetch-get', 'allowed')]);
+  const errors = new Map([[`${ORIGIN} webkit`, ['webkit: could not start WebKitGTK (system, /usr/bin/MiniBrowser) via minibrowser: no display\nTo get a working webkit, install …']]]);
+  const text = checkSummary([ORIGIN], ['chromium', 'webkit'], ['fetch-get'], out, { errors });
+  expect(text).toMatch(/chromium {2}1 allowed, 0 blocked, 0 header hidden {2}— all as predicted/);
+  expect(text).toMatch(/webkit {4}no results \(the engine did not run\)\n {6}webkit: could not start WebKitGTK .* no display\n/);
+  expect(text).not.toContain('see the report');
+  expect(text).toContain('Each case: test-results/check/');
+});
+
+test('with no matrix at all, each origin × engine that failed says why', () => {
+  const out = mkdtempSync(join(tmpdir(), 'corsproof-summary-'));
+  const text = checkSummary([ORIGIN], ['firefox'], ['fetch-get'], out, { errors: new Map([[`${ORIGIN} firefox`, ['firefox: could not start']]]) });
+  expect(text).toContain('No matrix was written');
+  expect(text).toContain(`${ORIGIN} firefox: firefox: could not start`);
+});

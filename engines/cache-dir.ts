@@ -1,0 +1,18 @@
+/**
+ * corsproof's cache folder for engine start-up state that is the same for every run on a machine
+ * (Firefox's warm profile template, GStreamer's plugin registry for WebKitGTK): next to the
+ * installed Playwright, in node_modules/.cache/corsproof/ (where the page's SDK bundle is cached
+ * too), else under the system's temporary folder.
+ */
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export function engineCacheDir(): string {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@playwright/test/package.json');
+    return join(dirname(dirname(dirname(pkg))), '.cache', 'corsproof');
+  } catch {
+    return join(tmpdir(), 'corsproof-cache');
+  }
+}
