@@ -22,7 +22,9 @@ import { resolveEngine } from '../../engines/index.js';
 
 test.describe.configure({ mode: 'serial' });
 
-const run = (cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Ran> => runCommand(cmd, args, env, timeoutMs, cwd);
+// As a user runs it: in the project, without the outer run's output folder (CORSPROOF_OUTPUT_DIR).
+const run = (cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Ran> =>
+  runCommand(cmd, args, { CORSPROOF_OUTPUT_DIR: undefined, ...env }, timeoutMs, cwd);
 
 const tail = (r: Ran) => `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`;
 
