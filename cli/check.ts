@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { config as loadDotenv } from 'dotenv';
 import { chooseEngine } from '../engines/select.js';
 import type { EngineName } from '../engines/types.js';
 import { parseCorsConfiguration } from '../servers/s3/cors/index.js';
@@ -124,7 +125,13 @@ export async function check(argv: string[], io: Io): Promise<number> {
       io.stdout.write(checkSummary(origins, engines, chosen, out));
       return code;
     }
+    // The project's .env (CORSPROOF_TARGET and credentials, pinned ports), as the Playwright run reads it.
+    loadDotenv({ quiet: true });
     io.stdout.write(`corsproof check: ${plan.source}, ${chosen.length} scenarios in ${engines.join(', ')} for ${origins.join(', ')}\n`);
+    const target = process.env['CORSPROOF_TARGET']?.trim();
+    if (target?.startsWith('http:') && origins.some((o) => o.startsWith('https:'))) {
+      io.stdout.write(`note: ${target} is plain http: from an https page that is mixed content, which WebKit blocks even on loopback (Chromium and Firefox allow it there only).\n`);
+    }
     const { runCheck } = await import('../harness/check-run.js');
     const run = await runCheck({
       plan,
