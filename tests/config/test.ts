@@ -40,7 +40,6 @@ function traceMode(): 'on' | 'off' | 'retain-on-failure' {
 
 export type Servers = ServerSet;
 
-export { CASE_TIMEOUT_MS };
 
 const newCaseId = (fixture: CorsFixture, scenario: Scenario, engine: EngineName) =>
   `${fixture.id}.${scenario.id}.${engine}.${randomBytes(4).toString('hex')}`;
