@@ -51,21 +51,20 @@ export function templateDir(executablePath: string | undefined, root = engineCac
  * A new, empty-of-state profile directory for one launch: a copy of the template when there is
  * one, else an empty directory. The caller removes it after the browser has closed.
  */
-export function freshProfile(template: string): { dir: string; warm: boolean } {
+export function freshProfile(template: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'corsproof-firefox-'));
-  if (!existsSync(join(template, MARKER))) return { dir, warm: false };
+  if (!existsSync(join(template, MARKER))) return dir;
   try {
     for (const name of readdirSync(template)) {
       if (name === MARKER || NOT_COPIED.test(name)) continue;
       cpSync(join(template, name), join(dir, name), { recursive: true });
     }
-    return { dir, warm: true };
   } catch {
     // A template being replaced meanwhile: start empty.
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    return { dir, warm: false };
   }
+  return dir;
 }
 
 /**

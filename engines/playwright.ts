@@ -293,7 +293,7 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
     // persistent one of that profile, with the options the others get from newContext.
     const template = templateDir(options.executablePath);
     await buildTemplate(type, template, { ...(options.executablePath ? { executablePath: options.executablePath } : {}), ...(options.channel ? { channel: options.channel } : {}) });
-    profile = freshProfile(template).dir;
+    profile = freshProfile(template);
     const context = await type.launchPersistentContext(profile, { ...options, ...contextOptions });
     const browser = context.browser();
     if (!browser) throw new Error('Playwright gave no browser for the persistent Firefox context');
