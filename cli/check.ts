@@ -45,14 +45,13 @@ Options:
                         routes it to a free local port, so no root is needed.
   --scenarios a,b,...   only these scenarios (default: all: ${'${SCENARIOS}'})
   --engines a,b,...     only these engines (default: chromium,firefox,webkit)
+  --report              also write Playwright's HTML report, with traces of failed cases
+                        (npx playwright show-report): the cases then run as Playwright tests,
+                        which takes ≈ 1.6× as long
+  -h, --help            this help
 
 With CORSPROOF_TARGET, CORSPROOF_TARGET_BUCKET and AWS credentials set (.env), the requests go to
 that real endpoint's bucket instead of corsproof's bucket server.
-
-  --report              also write Playwright's HTML report, with traces of failed cases
-                        (npx playwright show-report): the cases then run as Playwright tests,
-                        which takes about twice as long
-  -h, --help            this help
 
 Output: test-results/cors-matrix.{html,md,json}, each case's evidence (evidence.json: the engine's
 message, its network events, the bucket's record of every exchange; transcript.txt) under
