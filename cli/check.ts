@@ -18,7 +18,7 @@ import { config as loadDotenv } from 'dotenv';
 import { chooseEngine } from '../engines/select.js';
 import type { EngineName } from '../engines/types.js';
 import { parseCorsConfiguration } from '../servers/s3/cors/index.js';
-import { CHECK_ENV, type CheckPlan } from '../harness/check-plan.js';
+import { CHECK_ENV, checkFixtureId, type CheckPlan } from '../harness/check-plan.js';
 import { loadScenarios } from '../harness/data.js';
 import { pageOriginListen } from '../harness/arrangements.js';
 import type { MatrixRow } from '../harness/matrix-reporter.js';
@@ -132,21 +132,21 @@ export async function check(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`note: ${target} is plain http: from an https page that is mixed content, which WebKit blocks even on loopback (Chromium and Firefox allow it there only).\n`);
     }
     const { runCheck } = await import('../harness/check-run.js');
-    const run = await runCheck({
+    const lanes = await runCheck({
       plan,
       scenarios: chosen.map((id) => all.find((s) => s.id === id)!),
       engines: engines as EngineName[],
       outDir: out,
       progress: (line) => io.stdout.write(`${line}\n`),
     });
-    for (const lane of run.lanes) {
+    for (const lane of lanes) {
       for (const f of lane.failures) {
         io.stdout.write(`\n✗ ${lane.engine} ${lane.origin} ${f.title}\n${f.problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}\n${f.sideBySide.replace(/^/gm, '    ')}\n  evidence: ${f.evidence}\n`);
       }
     }
-    const errors = new Map(run.lanes.filter((l) => l.errors.length).map((l) => [`${l.origin} ${l.engine}`, l.errors]));
+    const errors = new Map(lanes.filter((l) => l.errors.length).map((l) => [`${l.origin} ${l.engine}`, l.errors]));
     io.stdout.write(checkSummary(origins, engines, chosen, out, { errors }));
-    const ok = run.lanes.every((l) => !l.errors.length && !l.failures.length && l.rows.length === chosen.length);
+    const ok = lanes.every((l) => !l.errors.length && !l.failures.length && l.rows.length === chosen.length);
     return ok ? EXIT_OK : EXIT_INVALID;
   } catch (e) {
     if (e instanceof UsageError) return usageExit(e, io);
@@ -192,7 +192,7 @@ export function checkSummary(origins: string[], engines: readonly string[], scen
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as { rows: MatrixRow[] }).rows;
   const lines = ['', 'corsproof check — per page origin and engine:'];
   for (const origin of origins) {
-    const id = `check-${new URL(origin).host.replace(/[^a-z0-9]+/gi, '-')}`;
+    const id = checkFixtureId(origin);
     for (const engine of engines) {
       const r = rows.filter((x) => x.fixture === id && x.engine === engine);
       const errors = own?.errors.get(`${origin} ${engine}`) ?? [];

@@ -299,6 +299,7 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
     if (!browser) throw new Error('Playwright gave no browser for the persistent Firefox context');
     return { browser, context };
   };
+  let launched: { browser: Browser; context?: BrowserContext } | undefined;
   let closing: Promise<void> | undefined;
   const end = () =>
     (closing ??= (async () => {
@@ -306,7 +307,6 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
       await proxy?.close();
       if (profile) rmSync(profile, { recursive: true, force: true });
     })());
-  let launched: { browser: Browser; context?: BrowserContext } | undefined;
   try {
     launched = await launch();
   } catch (e) {

@@ -4,6 +4,7 @@
  * an arrangement asks of the engine (host names to map, TLS). Kept apart from the servers so an engine
  * can be launched while they are still loading and starting.
  */
+import type { EngineChoice, EngineStart } from '../engines/types.js';
 import { BUCKET_HOST, TEST_HOSTS } from './origins.js';
 
 export type ServerMode = 'split' | 'one-origin' | 'walkthrough';
@@ -32,6 +33,23 @@ export function arrangementNeeds(mode: ServerMode, pageOrigin?: string): { hosts
     // An https page may only fetch https URLs (mixed content), so the bucket speaks TLS too.
     ...(page?.tls ? { certHosts: [page.hostname, BUCKET_HOST] } : {}),
   };
+}
+
+/**
+ * Launches an engine for an arrangement before its servers exist: the host names it maps, TLS, the
+ * chosen page origin routed through its proxy, and the run's test certificate trusted (made first, a
+ * few ms). Used by the suite's engineStart fixture and by `corsproof check`'s lanes. Playwright and
+ * the certificate library load here, not when this module loads (the CLI reads the rest of it).
+ */
+export async function startEngineFor(choice: EngineChoice, mode: ServerMode, pageOrigin?: string): Promise<EngineStart> {
+  const needs = arrangementNeeds(mode, pageOrigin);
+  const cert = needs.certHosts ? await (await import('./tls.js')).testCertificate(needs.certHosts) : undefined;
+  return (await import('../engines/index.js')).startEngine(choice, {
+    hosts: needs.hosts,
+    ignoreTlsErrors: needs.tls,
+    ...(needs.pageAddress ? { pageAddress: needs.pageAddress } : {}),
+    ...(cert ? { trustCertificate: cert.cert } : {}),
+  });
 }
 
 export const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1']);

@@ -49,6 +49,12 @@ export function loadCheckPlan(env: NodeJS.ProcessEnv = process.env): CheckPlan |
 /** The tag that ties a check test to the project serving its origin (project grep). */
 export const originTag = (origin: string) => `[page ${origin}]`;
 
+/** An origin as a name part: https://app.example.com:8443 → app-example-com-8443. */
+export const originSlug = (origin: string) => new URL(origin).host.replace(/[^a-z0-9]+/gi, '-');
+
+/** The fixture id a check gives an origin's cases (the matrix rows' `fixture`). */
+export const checkFixtureId = (origin: string) => `check-${originSlug(origin)}`;
+
 export function checkFixture(plan: CheckPlan, origin: string, scenarios: Scenario[]): CorsFixture {
   const expect: Record<string, Expectation> = {};
   // The oracle's standard verdicts; engine-differences.json's per-engine verdicts refer to other
@@ -61,9 +67,8 @@ export function checkFixture(plan: CheckPlan, origin: string, scenarios: Scenari
     const p = predict(plan.config ?? undefined, s, origin);
     expect[s.id] = p.verdict === 'blocked' ? { verdict: 'blocked', reason: p.reason! } : { verdict: p.verdict };
   }
-  const host = new URL(origin).host.replace(/[^a-z0-9]+/gi, '-');
   return {
-    id: `check-${host}`,
+    id: checkFixtureId(origin),
     description: `${plan.source} with the page at ${origin} ${originTag(origin)}`,
     cors: plan.config ? plan.config.CORSRules : null,
     expect,

@@ -21,21 +21,19 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describeBuild, resolveEngine, startEngine, type EngineBuild, type EngineName, type EngineSession, type EngineStart } from '../engines/index.js';
+import { describeBuild, resolveEngine, type EngineBuild, type EngineName, type EngineSession, type EngineStart } from '../engines/index.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
-import { arrangementNeeds } from './arrangements.js';
+import { startEngineFor } from './arrangements.js';
 import { CASE_TIMEOUT_MS, runCases, type CaseContext, type CaseEvidence } from './case.js';
 import { caseProblems } from './case-problems.js';
-import { checkFixture, type CheckPlan } from './check-plan.js';
+import { checkFixture, originSlug, type CheckPlan } from './check-plan.js';
 import type { CorsFixture, Scenario } from './data.js';
 import { caseExpectation, expectationTitle, titleOrigins } from './expectation.js';
 import { rowFromEvidence, writeMatrixFiles, type MatrixRow } from './matrix-reporter.js';
 import { startServerSet, type ServerSet } from './server-set.js';
 import { storeFailure } from './store-case.js';
 import { localTarget, remoteOptionsFromEnv, remoteTarget, type BucketTarget } from './target.js';
-import { testCertificate } from './tls.js';
 import { sideBySide, transcript } from './transcript.js';
-
 
 /** Cases per page round trip: a page that stops answering costs at most this many cases. */
 const BATCH = 9;
@@ -80,7 +78,7 @@ export interface CheckRunOptions {
  * is the longest (≈ 3.5 s over WebDriver BiDi, measured here). With CORSPROOF_TIMING set, each lane's
  * phases and this process's CPU go to stderr.
  */
-export async function runCheck(opts: CheckRunOptions): Promise<{ lanes: CheckLane[]; rows: MatrixRow[]; matrix: string }> {
+export async function runCheck(opts: CheckRunOptions): Promise<CheckLane[]> {
   const env = opts.env ?? process.env;
   const remote = remoteOptionsFromEnv(env);
   const results = join(opts.outDir, 'test-results');
@@ -108,8 +106,8 @@ export async function runCheck(opts: CheckRunOptions): Promise<{ lanes: CheckLan
     process.stderr.write(`[timing] this process: ${(u.user / 1e6).toFixed(2)} s user, ${(u.system / 1e6).toFixed(2)} s system, at ${(performance.now() / 1000).toFixed(2)} s\n`);
   }
   const rows = out.flatMap((l) => l.rows);
-  const matrix = rows.length ? writeMatrixFiles(rows, results) : '';
-  return { lanes: out, rows, matrix };
+  if (rows.length) writeMatrixFiles(rows, results);
+  return out;
 }
 
 function laneLine(l: CheckLane): string {
@@ -126,7 +124,7 @@ async function runLane(o: LaneOptions): Promise<CheckLane> {
   lap('lane start');
   const lane: CheckLane = { origin: o.origin, engine: o.engine, errors: [], rows: [], failures: [], seconds: 0 };
   const fixture = checkFixture(o.plan, o.origin, [...o.scenarios]);
-  const dir = join(o.evidenceRoot, `${new URL(o.origin).host.replace(/[^a-z0-9]+/gi, '-')}-${o.engine}`);
+  const dir = join(o.evidenceRoot, `${originSlug(o.origin)}-${o.engine}`);
   let servers: ServerSet | undefined;
   let started: EngineStart | undefined;
   let session: EngineSession | undefined;
@@ -134,17 +132,7 @@ async function runLane(o: LaneOptions): Promise<CheckLane> {
   let starting: Promise<EngineStart> | undefined;
   try {
     // The engine launches while the servers start (as the suite's engineStart fixture does).
-    const needs = arrangementNeeds('split', o.origin);
-    const choice = resolveEngine(o.engine, o.env ?? process.env);
-    starting = (async () => {
-      const cert = needs.certHosts ? await testCertificate(needs.certHosts) : undefined;
-      return startEngine(choice, {
-        hosts: needs.hosts,
-        ignoreTlsErrors: needs.tls,
-        ...(needs.pageAddress ? { pageAddress: needs.pageAddress } : {}),
-        ...(cert ? { trustCertificate: cert.cert } : {}),
-      });
-    })();
+    starting = startEngineFor(resolveEngine(o.engine, o.env ?? process.env), 'split', o.origin);
     starting.catch(() => {});
     servers = await startServerSet('split', o.index, o.origin);
     lap('servers');

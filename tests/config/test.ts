@@ -13,11 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeBuild, resolveEngine, startEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
+import { describeBuild, resolveEngine, type EngineName, type EngineSession, type EngineStart } from '../../engines/index.js';
 import { pageBound } from '../../engines/types.js';
 import { HARNESS_PATH } from '../../servers/site/paths.js';
 import type { ServerSet } from '../../harness/server-set.js';
-import { arrangementNeeds, type ServerMode } from '../../harness/arrangements.js';
+import { startEngineFor, type ServerMode } from '../../harness/arrangements.js';
 import { CASE_TIMEOUT_MS, type CaseContext, type CaseEvidence } from '../../harness/case.js';
 import type { CorsFixture, Scenario } from '../../harness/data.js';
 import { transcript } from '../../harness/transcript.js';
@@ -112,17 +112,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   engineStart: [
     async ({ browserName, serverMode, pageOrigin }, use) => {
-      const needs = arrangementNeeds(serverMode, pageOrigin);
-      const pending = (async () => {
-        // The worker's test certificate is made first (a few ms) so the engine can trust it.
-        const cert = needs.certHosts ? await (await import('../../harness/tls.js')).testCertificate(needs.certHosts) : undefined;
-        return startEngine(resolveEngine(browserName as EngineName), {
-          hosts: needs.hosts,
-          ignoreTlsErrors: needs.tls,
-          ...(needs.pageAddress ? { pageAddress: needs.pageAddress } : {}),
-          ...(cert ? { trustCertificate: cert.cert } : {}),
-        });
-      })();
+      // async: an engine that cannot be chosen is a rejection engineSession reports, not a throw here.
+      const pending = (async () => startEngineFor(resolveEngine(browserName as EngineName), serverMode, pageOrigin))();
       // Observed by engineSession; here only kept from counting as unhandled meanwhile.
       pending.catch(() => {});
       try {
