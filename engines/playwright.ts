@@ -10,6 +10,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chromium, firefox, webkit, type Browser, type BrowserContext, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
+import { chromiumFeatureArgs } from './chromium-features.js';
 import { buildTemplate, freshProfile, templateDir } from './firefox-profile.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
@@ -66,6 +67,12 @@ export function launchOptionsFor(
   if (choice.engine === 'chromium') {
     // Without these, a stock Chromium keeps dialing Google services (refused on closed networks).
     if (choice.source === 'system') args.push('--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run');
+    // …and builds browser UI no test opens (engines/chromium-features.ts).
+    const features = choice.source === 'system' ? chromiumFeatureArgs() : undefined;
+    if (features) {
+      args.push(...features.args);
+      opts.ignoreDefaultArgs = features.ignoreDefaultArgs;
+    }
     args.push(...chromiumHostRules(hosts));
     if (trustCertificate) args.push(`--ignore-certificate-errors-spki-list=${spkiHash(trustCertificate)}`);
   }

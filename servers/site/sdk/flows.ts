@@ -99,7 +99,14 @@ function errorText(e: unknown): string {
   return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
 }
 
-/** Deterministic bytes, so the server's copy can be compared with what the page sent. */
+const PRINTABLE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Deterministic bytes, so the server's copy can be compared with what the page sent. Printable ASCII:
+ * Chromium's DevTools protocol copies every request body into Network.requestWillBeSent (Playwright
+ * asks for no limit), and random bytes there become JSON escapes several times their size. With
+ * printable bytes the 5 MiB part's Chromium batch went from 2.9–3.4 s to 1.4–1.5 s, measured here.
+ */
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
@@ -107,7 +114,7 @@ function bytes(n: number, seed: number): Uint8Array {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    out[i] = x & 0xff;
+    out[i] = PRINTABLE.charCodeAt(x & 63);
   }
   return out;
 }
