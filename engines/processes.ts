@@ -3,6 +3,7 @@
  * ids we recorded, never by name.
  */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Every group started in this process and not yet stopped. */
 const live = new Set<ProcessGroup>();
@@ -94,4 +95,31 @@ export function execFileText(
       } else resolve(`${stdout}${stderr}`);
     });
   });
+}
+
+/**
+ * The pid of this process's own child started with `args` in a row on its command line (for
+ * Firefox, `--profile <the launch's own directory>`), or undefined when there is none or the system
+ * has no /proc. For a browser Playwright started: Playwright does not tell its pid.
+ */
+export function childWithArguments(args: readonly string[]): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces: state, ppid, …
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const i = argv.indexOf(args[0]!);
+      if (i >= 0 && args.every((a, j) => argv[i + j] === a)) return Number(pid);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * Process hygiene: `npx playwright test` started as a child process, in four ways — a passing run,
  * a failing run, a test timeout, and a run interrupted with SIGINT (to its process group, as Ctrl-C
- * in a terminal) after the engines started. While each runs, every descendant process is recorded
+ * in a terminal) after the engines started — and a Firefox `corsproof check`, whose browser is killed
+ * rather than shut down. While each runs, every descendant process is recorded
  * by polling /proc every 50 ms (the ppid tree; a process stays recorded after it is re-parented,
  * as detached helpers like Xvfb and MiniBrowser are when their parent dies). After the child has
  * exited, none of them may still be running (pid and start time both match, not a zombie).
@@ -11,7 +12,7 @@
  */
 import { test, expect, type TestInfo } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, ProcessTreeWatcher, childEnv, exclusive, collect, killExact, killGroup, spawnNpx, type Finished, type SeenProcess } from './helpers.js';
@@ -157,4 +158,27 @@ test('a run interrupted with SIGINT after the engines started leaves no process 
   expect(finished.signal ?? finished.code, finished.stdout + finished.stderr).not.toBe(0);
   expect(finished.stdout + finished.stderr).toMatch(/interrupted/i);
   expectNoSurvivors(report);
+});
+
+test('a Firefox check leaves no process and no Firefox profile behind', async ({}, testInfo) => {
+  test.setTimeout(180_000);
+  // Each launch's Firefox profile is a directory of its own under the temporary directory, and the
+  // session kills Firefox's process group instead of waiting for its shutdown (engines/playwright.ts).
+  const tmp = mkdtempSync(join(tmpdir(), 'corsproof-hygiene-tmp-'));
+  const cors = join(tmp, 'cors.json');
+  writeFileSync(cors, JSON.stringify({ CORSRules: [{ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['GET'] }] }));
+  try {
+    const { finished, report } = await exclusive(() =>
+      watchedRun('check-firefox', [join(ROOT, 'bin', 'corsproof.mjs'), 'check', cors, '--origin', 'https://app.example.com', '--engines', 'firefox'], testInfo, {
+        command: process.execPath,
+        env: { TMPDIR: tmp },
+      }),
+    );
+    expect(finished.stdout + finished.stderr).toMatch(/firefox\s+https:\/\/app\.example\.com: 25 cases/);
+    expect(report.byName['firefox-esr'] ?? report.byName['firefox'] ?? 0, 'the watcher saw Firefox run').toBeGreaterThan(0);
+    expectNoSurvivors(report);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('corsproof-firefox-') || f.startsWith('playwright'))).toEqual([]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
