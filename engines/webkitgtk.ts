@@ -13,11 +13,11 @@
  * case's begin and end markers belong to that case.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { engineCacheDir } from './cache-dir.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import type { SiteServer } from '../servers/site/index.js';
@@ -39,7 +39,6 @@ import {
   pageBound,
 } from './types.js';
 import { screenshotDisplay } from './xwd.js';
-import { writeFileSync } from 'node:fs';
 import { execFileText, ProcessGroup } from './processes.js';
 
 // "[<source url>:<line>:<column>: ]CONSOLE [<SOURCE> ]<LEVEL> <text>" (measured, 2.50.6): the location
@@ -63,6 +62,35 @@ export async function webkitGtkVersion(path: string, display: string): Promise<s
     }
   }
   throw last;
+}
+
+/**
+ * The WebKitGTK version of a MiniBrowser, remembered per binary (path, size, mtime) in corsproof's
+ * cache: `MiniBrowser --version` is a whole GTK start (≈ 0.45 s of CPU, measured here), paid at
+ * every engine start before. A package update replaces the binary, and with it the key.
+ */
+export async function cachedWebkitGtkVersion(path: string, display: string, root = engineCacheDir()): Promise<string> {
+  let file: string;
+  try {
+    const s = statSync(path);
+    file = join(root, `webkitgtk-version-${createHash('sha256').update(`${path}\n${s.size}\n${s.mtimeMs}`).digest('hex').slice(0, 16)}.txt`);
+    const known = readFileSync(file, 'utf8').trim();
+    if (/^\d+\.\d+/.test(known)) return known;
+  } catch {
+    file ??= '';
+  }
+  const version = await webkitGtkVersion(path, display);
+  if (file) {
+    try {
+      mkdirSync(root, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${version}\n`);
+      renameSync(tmp, file);
+    } catch {
+      /* read-only cache: asked again next time */
+    }
+  }
+  return version;
 }
 
 /** Starts an Xvfb on a free display; resolves with the display name (":N"). */
@@ -229,7 +257,7 @@ export async function startMiniBrowser(choice: EngineChoice, ctx: StartContext):
   try {
     proxyUrl = await proxy.start();
     display = await startXvfb(group);
-    build = { ...choice, version: await webkitGtkVersion(choice.path, display) };
+    build = { ...choice, version: await cachedWebkitGtkVersion(choice.path, display) };
   } catch (e) {
     await end();
     throw e;

@@ -5,7 +5,7 @@
 import { test, expect } from '@playwright/test';
 import { createRequire } from 'node:module';
 import { chooseEngine, SYSTEM_CANDIDATES, type Probe } from '../../engines/select.js';
-import { launchOptionsFor, PLAYWRIGHT_PIN, spkiHash } from '../../engines/playwright.js';
+import { FIREFOX_PROCESS_PREFS, launchOptionsFor, PLAYWRIGHT_PIN, spkiHash } from '../../engines/playwright.js';
 import type { EngineName } from '../../engines/types.js';
 
 function probe(opts: { bundled?: Partial<Record<EngineName, string>>; files?: string[] }): Probe {
@@ -53,10 +53,12 @@ test.describe('chooseEngine', () => {
   test('should drive a system Firefox ESR over WebDriver BiDi (channel moz-firefox)', () => {
     const s = chooseEngine('firefox', {}, probe({ files: ['/usr/bin/firefox-esr'] }));
     expect(s.ok && s.choice).toMatchObject({ source: 'system', driver: 'playwright-bidi', product: 'Firefox ESR' });
-    if (s.ok) expect(launchOptionsFor(s.choice)).toEqual({ channel: 'moz-firefox', executablePath: '/usr/bin/firefox-esr' });
+    // Fewer processes (no spare, no preloaded new tab, no per-site split), whatever else is asked.
+    if (s.ok) expect(launchOptionsFor(s.choice)).toEqual({ channel: 'moz-firefox', executablePath: '/usr/bin/firefox-esr', firefoxUserPrefs: FIREFOX_PROCESS_PREFS });
     if (s.ok) {
       expect(launchOptionsFor(s.choice, ['www.example.test', 'other.example.test']).firefoxUserPrefs).toEqual({
         'network.dns.localDomains': 'www.example.test,other.example.test',
+        ...FIREFOX_PROCESS_PREFS,
       });
       // A page host routed through the proxy is no "local domain" (Firefox never proxies those).
       expect(launchOptionsFor(s.choice, ['www.example.test', 'app.shop.test'], 'http://127.0.0.1:4000', 'app.shop.test').firefoxUserPrefs).toEqual({
@@ -67,6 +69,7 @@ test.describe('chooseEngine', () => {
         'network.proxy.ssl': '127.0.0.1',
         'network.proxy.ssl_port': 4000,
         'network.proxy.no_proxies_on': 'localhost, 127.0.0.1, www.example.test',
+        ...FIREFOX_PROCESS_PREFS,
       });
     }
   });
