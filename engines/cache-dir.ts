@@ -1,9 +1,10 @@
 /**
  * corsproof's cache folder for engine start-up state that is the same for every run on a machine
- * (Firefox's warm profile template, GStreamer's plugin registry for WebKitGTK): next to the
+ * (Firefox's warm profile template, GStreamer's plugin registry and the version of WebKitGTK): next to the
  * installed Playwright, in node_modules/.cache/corsproof/ (where the page's SDK bundle is cached
  * too), else under the system's temporary folder.
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,4 +16,13 @@ export function engineCacheDir(): string {
   } catch {
     return join(tmpdir(), 'corsproof-cache');
   }
+}
+
+/**
+ * What identifies one build of an installed binary for cached start-up state: its path, size and
+ * mtime (a package update replaces the file). Throws when the file does not exist.
+ */
+export function binaryKey(path: string): string {
+  const s = statSync(path);
+  return `${path}\n${s.size}\n${s.mtimeMs}`;
 }

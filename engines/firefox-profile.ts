@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BrowserType, LaunchOptions } from '@playwright/test';
-import { engineCacheDir } from './cache-dir.js';
+import { binaryKey, engineCacheDir } from './cache-dir.js';
 
 /** Files a started profile has that must never be carried into another launch. */
 const NOT_COPIED = /^(lock|\.parentlock|cache2|sessionstore.*|sessionCheckpoints\.json|crashes|minidumps|datareporting|saved-telemetry-pings|user\.js|prefs\.js\.playwright)$/;
@@ -39,8 +39,7 @@ function playwrightVersion(): string {
 export function templateDir(executablePath: string | undefined, root = engineCacheDir()): string {
   const h = createHash('sha256').update(playwrightVersion());
   if (executablePath) {
-    const s = statSync(executablePath);
-    h.update(`${executablePath}\n${s.size}\n${s.mtimeMs}`);
+    h.update(binaryKey(executablePath));
   } else {
     h.update('playwright-bundled');
   }

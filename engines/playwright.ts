@@ -14,7 +14,7 @@ import { chromiumFeatureArgs } from './chromium-features.js';
 import { buildTemplate, freshProfile, templateDir } from './firefox-profile.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
-import { childWithArguments } from './processes.js';
+import { childWithArguments, killGroup } from './processes.js';
 import {
   MARK_BEGIN,
   MARK_END,
@@ -127,16 +127,6 @@ export function spkiHash(certPem: string): string {
 }
 
 type Stamped<T> = T & { seq: number };
-
-/** SIGKILL to a process group Playwright started (it starts each browser as a group of its own). */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-}
 
 const waitReady = (page: Page) => page.waitForFunction(() => (window as unknown as { corsproof?: { ready: boolean } }).corsproof?.ready === true);
 
@@ -339,7 +329,8 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
     (closing ??= (async () => {
       // Firefox's profile is this launch's own and is deleted next: its shutdown (session store,
       // shutdown blockers) has nothing to save, yet cost ≈ 0.6 s and ≈ 1.5 s of CPU per close here.
-      // Its process group is killed instead; Playwright then sees the browser gone.
+      // Its process group (Playwright starts each browser as one) is killed instead; Playwright then
+      // sees the browser gone.
       if (profile) killGroup(childWithArguments(['--profile', profile]));
       await launched?.browser.close().catch(() => {});
       await proxy?.close();

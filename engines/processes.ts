@@ -37,12 +37,7 @@ export class ProcessGroup {
   /** Synchronous SIGKILL of every group still running (for process exit). */
   killNow(): void {
     for (const c of this.children) {
-      if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) continue;
-      try {
-        process.kill(-c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      if (c.exitCode === null && c.signalCode === null) killGroup(c.pid);
     }
   }
 
@@ -78,6 +73,16 @@ export class ProcessGroup {
       ),
     );
     live.delete(this);
+  }
+}
+
+/** SIGKILL to the process group led by `pid` (a detached child: a browser and its helpers). */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
 }
 

@@ -13,12 +13,12 @@
  * case's begin and end markers belong to that case.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
-import { engineCacheDir } from './cache-dir.js';
+import { binaryKey, engineCacheDir } from './cache-dir.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import type { SiteServer } from '../servers/site/index.js';
 import { LoopbackProxy } from './host-map.js';
@@ -72,8 +72,7 @@ export async function webkitGtkVersion(path: string, display: string): Promise<s
 export async function cachedWebkitGtkVersion(path: string, display: string, root = engineCacheDir()): Promise<string> {
   let file: string;
   try {
-    const s = statSync(path);
-    file = join(root, `webkitgtk-version-${createHash('sha256').update(`${path}\n${s.size}\n${s.mtimeMs}`).digest('hex').slice(0, 16)}.txt`);
+    file = join(root, `webkitgtk-version-${createHash('sha256').update(binaryKey(path)).digest('hex').slice(0, 16)}.txt`);
     const known = readFileSync(file, 'utf8').trim();
     if (/^\d+\.\d+/.test(known)) return known;
   } catch {
