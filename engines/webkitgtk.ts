@@ -70,13 +70,13 @@ export async function webkitGtkVersion(path: string, display: string): Promise<s
  * every engine start before. A package update replaces the binary, and with it the key.
  */
 export async function cachedWebkitGtkVersion(path: string, display: string, root = engineCacheDir()): Promise<string> {
-  let file: string;
+  let file = ''; // stays empty when the binary cannot be read: then nothing is cached
   try {
     file = join(root, `webkitgtk-version-${createHash('sha256').update(binaryKey(path)).digest('hex').slice(0, 16)}.txt`);
     const known = readFileSync(file, 'utf8').trim();
     if (/^\d+\.\d+/.test(known)) return known;
   } catch {
-    file ??= '';
+    /* not cached yet */
   }
   const version = await webkitGtkVersion(path, display);
   if (file) {
