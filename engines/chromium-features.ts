@@ -7,7 +7,8 @@
  * AI-mode page) in a renderer of its own at every start. A page that only makes cross-origin
  * requests never opens it, yet it cost ≈ 2 s of CPU per launch on these two-core machines (four
  * launches: 22.4–23.0 s of system-wide CPU with it, 12.7–14.8 s without, measured side by side).
- * Playwright's own Chromium build (chromium-headless-shell) has no browser UI, so it gets nothing.
+ * The headless shell (Playwright's own Chromium build, and Debian's `chromium-headless-shell`) has
+ * no browser UI, so it gets nothing.
  *
  * Why merged: Chromium keeps only the last `--disable-features` on its command line, and Playwright
  * passes its own list (HttpsUpgrades, Translate, …) before the caller's arguments. A second switch

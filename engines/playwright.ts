@@ -15,6 +15,7 @@ import { buildTemplate, freshProfile, templateDir } from './firefox-profile.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { chromiumHostRules, firefoxHostPrefs, LoopbackProxy } from './host-map.js';
 import { childWithArguments, killGroup } from './processes.js';
+import { isHeadlessShell } from './select.js';
 import {
   MARK_BEGIN,
   MARK_END,
@@ -83,8 +84,9 @@ export function launchOptionsFor(
   if (choice.engine === 'chromium') {
     // Without these, a stock Chromium keeps dialing Google services (refused on closed networks).
     if (choice.source === 'system') args.push('--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run');
-    // …and builds browser UI no test opens (engines/chromium-features.ts).
-    const features = choice.source === 'system' ? chromiumFeatureArgs() : undefined;
+    // …and the whole browser builds UI no test opens (engines/chromium-features.ts); the headless
+    // shell has none.
+    const features = choice.source === 'system' && !isHeadlessShell(choice.path) ? chromiumFeatureArgs() : undefined;
     if (features) {
       args.push(...features.args);
       opts.ignoreDefaultArgs = features.ignoreDefaultArgs;

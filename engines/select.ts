@@ -3,8 +3,9 @@
  *
  * - Playwright's own builds where they are installed (developer laptops; CI after
  *   `npx playwright install --with-deps`).
- * - Otherwise the system's engines from Debian packages: Chromium over CDP, Firefox ESR over
- *   WebDriver BiDi (`channel: 'moz-firefox'`), and WebKitGTK's MiniBrowser through our own driver.
+ * - Otherwise the system's engines from Debian packages: Chromium over CDP (its headless shell when
+ *   installed, else the whole browser), Firefox ESR over WebDriver BiDi (`channel: 'moz-firefox'`),
+ *   and WebKitGTK's MiniBrowser through our own driver.
  * - `CORSPROOF_BROWSERS=bundled|system` forces one side; `CORSPROOF_<ENGINE>_PATH` names the
  *   executable (and implies the system driver for it).
  *
@@ -26,9 +27,18 @@ export interface Probe {
   exists(path: string): boolean;
 }
 
-/** Where Debian (and derivatives) put each engine, in order of preference. */
+/**
+ * Where Debian (and derivatives) put each engine, in order of preference.
+ *
+ * Chromium's headless shell (Debian's `chromium-headless-shell`, built from the same source and
+ * version as `chromium`) comes first. It is the build Playwright itself runs for headless Chromium:
+ * Blink and the network service without the browser's UI. The CORS checks, the console lines and
+ * the DevTools network events are the same, but a start costs less: measured here, a Chromium-only
+ * `corsproof check` used 1.4–2.2 s less CPU with it than with the whole browser, and the chromium
+ * project passed in full with either.
+ */
 export const SYSTEM_CANDIDATES: Record<EngineName, readonly string[]> = {
-  chromium: ['/usr/bin/chromium', '/usr/bin/chromium-browser'],
+  chromium: ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser'],
   firefox: ['/usr/bin/firefox-esr', '/usr/bin/firefox'],
   webkit: [
     '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
@@ -40,7 +50,7 @@ export const SYSTEM_CANDIDATES: Record<EngineName, readonly string[]> = {
 
 /** What to install, per engine, for each way of getting it. */
 export const INSTALL_HINT: Record<EngineName, string> = {
-  chromium: '`npx playwright install --with-deps chromium`, or on Debian/Ubuntu `apt-get install -y chromium`',
+  chromium: '`npx playwright install --with-deps chromium`, or on Debian `apt-get install -y chromium-headless-shell` (or `chromium`)',
   firefox: '`npx playwright install --with-deps firefox`, or on Debian `apt-get install -y firefox-esr` (Firefox ≥ 138)',
   webkit:
     '`npx playwright install --with-deps webkit`, or on Debian `apt-get install -y libwebkit2gtk-4.1-0 xvfb x11-apps` (WebKitGTK MiniBrowser)',
@@ -58,8 +68,13 @@ const SYSTEM_DRIVER: Record<EngineName, DriverKind> = {
   webkit: 'minibrowser',
 };
 
+/** Whether a Chromium executable is the headless shell (no browser UI), by its Debian file name. */
+export function isHeadlessShell(path: string): boolean {
+  return /headless[-_]shell$/.test(path);
+}
+
 function systemProduct(engine: EngineName, path: string): string {
-  if (engine === 'chromium') return 'Chromium';
+  if (engine === 'chromium') return isHeadlessShell(path) ? 'Chromium headless shell' : 'Chromium';
   if (engine === 'firefox') return /esr/i.test(path) ? 'Firefox ESR' : 'Firefox';
   return 'WebKitGTK';
 }

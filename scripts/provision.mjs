@@ -2,8 +2,9 @@
 // Provisions what corsproof's commands need, on first use and idempotently:
 //   1. npm packages (npm ci when node_modules is missing or older than package-lock.json);
 //   2. the three browser engines: Playwright's own builds where they can be downloaded; otherwise,
-//      on Debian/Ubuntu as root, the distribution's packages (chromium, firefox-esr, WebKitGTK's
-//      MiniBrowser + Xvfb); otherwise a message listing exactly what to install;
+//      on Debian/Ubuntu as root, the distribution's packages (chromium-headless-shell and chromium,
+//      firefox-esr, WebKitGTK's MiniBrowser + Xvfb); otherwise a message listing exactly what to
+//      install;
 //   3. tools the tests use: the AWS CLI (a real S3 client for the bucket server's tests);
 //   4. with --stores (npm test): the S3-compatible stores the suite runs itself — Ceph RGW from
 //      Debian's packages (radosgw ceph-mon ceph-osd ceph-common, without recommends), the same way:
@@ -65,7 +66,9 @@ const missing = () => ENGINE_NAMES.filter((e) => !chooseEngine(e, env, realProbe
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const canApt = isRoot && have('apt-get') && have('dpkg');
 const APT_PACKAGES = {
-  chromium: ['chromium'],
+  // The headless shell runs (engines/select.ts); the whole browser is there for those who choose it
+  // (CORSPROOF_CHROMIUM_PATH=/usr/bin/chromium) and for the test of what corsproof turns off in it.
+  chromium: ['chromium-headless-shell', 'chromium'],
   firefox: ['firefox-esr'],
   webkit: ['libwebkit2gtk-4.1-0', 'xvfb', 'x11-apps'],
 };

@@ -4,12 +4,13 @@
  */
 import { test, expect } from '@playwright/test';
 import { chromium } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { chromiumFeatureArgs, readPlaywrightDisabledFeatures, UI_FEATURES_OFF } from '../../engines/chromium-features.js';
 import { resolveEngine } from '../../engines/index.js';
 import { launchOptionsFor } from '../../engines/playwright.js';
+import { isHeadlessShell, SYSTEM_CANDIDATES } from '../../engines/select.js';
 
 const bundle = (body: string) => `var x = 1;\n    disabledFeatures = [\n${body}\n    ].filter(Boolean);\n    chromiumSwitches = () => [];`;
 
@@ -31,14 +32,16 @@ test('the installed Playwright’s list is read, and the merged switch keeps all
   expect(f?.args).toEqual([`--disable-features=${[...theirs!, ...UI_FEATURES_OFF].join(',')}`]);
 });
 
-test('the Chromium that runs gets one --disable-features with Playwright’s and corsproof’s features, and no omnibox WebUI', async () => {
-  const choice = resolveEngine('chromium');
-  const options = launchOptionsFor(choice);
-  if (choice.source !== 'system') {
-    // Playwright's own headless shell has no browser UI: its arguments are Playwright's alone.
-    expect(options.ignoreDefaultArgs).toBeUndefined();
-    return;
+test('a system Chromium that is the whole browser gets one --disable-features with Playwright’s and corsproof’s features, and no omnibox WebUI', async () => {
+  const running = resolveEngine('chromium');
+  if (running.source !== 'system' || isHeadlessShell(running.path)) {
+    // Playwright's build and the headless shell have no browser UI: their arguments are Playwright's alone.
+    expect(launchOptionsFor(running).ignoreDefaultArgs).toBeUndefined();
   }
+  // The whole browser, whichever Chromium runs the other projects (provision installs both).
+  const whole = running.source === 'system' && !isHeadlessShell(running.path) ? running.path : SYSTEM_CANDIDATES.chromium.find((p) => !isHeadlessShell(p) && existsSync(p));
+  expect(whole, `no system Chromium browser among ${SYSTEM_CANDIDATES.chromium.join(', ')}: apt-get install -y chromium`).toBeTruthy();
+  const options = launchOptionsFor({ engine: 'chromium', source: 'system', path: whole!, driver: 'playwright', product: 'Chromium' });
   const browser = await chromium.launch(options);
   try {
     const page = await browser.newPage();

@@ -40,6 +40,23 @@ test.describe('chooseEngine', () => {
     }
   });
 
+  test('should prefer the system Chromium’s headless shell to the whole browser, and launch it without the browser-UI switches', () => {
+    const both = probe({ files: ['/usr/bin/chromium', '/usr/bin/chromium-headless-shell'] });
+    const s = chooseEngine('chromium', {}, both);
+    expect(s.ok && s.choice).toEqual({ engine: 'chromium', source: 'system', path: '/usr/bin/chromium-headless-shell', driver: 'playwright', product: 'Chromium headless shell' });
+    if (s.ok) {
+      const options = launchOptionsFor(s.choice, ['www.example.test']);
+      expect(options.executablePath).toBe('/usr/bin/chromium-headless-shell');
+      expect(options.ignoreDefaultArgs).toBeUndefined();
+      expect(options.args).toContain('--host-resolver-rules=MAP www.example.test 127.0.0.1');
+      expect(options.args?.filter((a) => a.startsWith('--disable-features='))).toEqual([]);
+    }
+    // The whole browser is still chosen when it is the only one, or when named.
+    const whole = chooseEngine('chromium', { CORSPROOF_CHROMIUM_PATH: '/usr/bin/chromium' }, both);
+    expect(whole.ok && whole.choice).toMatchObject({ path: '/usr/bin/chromium', product: 'Chromium' });
+    if (whole.ok) expect(launchOptionsFor(whole.choice).args?.filter((a) => a.startsWith('--disable-features='))).toHaveLength(1);
+  });
+
   test('should make Chromium trust the run’s test certificate by its public key (so it keeps its HTTP cache)', async () => {
     const s = chooseEngine('chromium', {}, probe({ files: ['/usr/bin/chromium'] }));
     const { testCertificate } = await import('../../harness/tls.js');
