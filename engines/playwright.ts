@@ -10,6 +10,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chromium, firefox, webkit, type Browser, type BrowserContext, type BrowserType, type LaunchOptions, type Page } from '@playwright/test';
+import { chromiumRelay } from './cdp-pipe.js';
 import { chromiumFeatureArgs } from './chromium-features.js';
 import { buildTemplate, freshProfile, templateDir } from './firefox-profile.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
@@ -314,6 +315,11 @@ export async function startPlaywright(choice: EngineChoice, ctx: StartContext): 
   let profile: string | undefined;
   const launch = async (): Promise<{ browser: Browser; context?: BrowserContext }> => {
     const options = launchOptionsFor(choice, ctx.hosts, await proxy?.start(), ctx.pageAddress?.replace(/:\d+$/, ''), ctx.trustCertificate);
+    if (choice.engine === 'chromium' && choice.source === 'system') {
+      // Request bodies over 64 KiB stay out of DevTools events (engines/cdp-pipe.ts).
+      const relay = chromiumRelay(choice.path);
+      if (relay) options.executablePath = relay;
+    }
     if (choice.engine !== 'firefox') return { browser: await type.launch(options) };
     // Firefox starts from a copy of a warm profile (engines/firefox-profile.ts): its context is the
     // persistent one of that profile, with the options the others get from newContext.
