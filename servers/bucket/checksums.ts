@@ -4,16 +4,18 @@
  * trailer, with `x-amz-sdk-checksum-algorithm`), S3's composite checksum of a multipart upload and
  * the multipart ETag. `verifyIntegrity` is the one place a body's integrity is checked.
  *
- * CRC-32 and CRC-32C come from `@aws-crypto/crc32` / `@aws-crypto/crc32c` (AWS's own libraries,
- * independent of the `@smithy` implementations the v3 SDK clients use); SHA-1 and SHA-256 from
- * node:crypto. CRC-64/NVME has no implementation among corsproof's dependencies: its values are
+ * CRC-32 comes from zlib (`node:zlib` crc32, Node ≥ 20.15; the same polynomial, in C: ≈ 65 ms of
+ * JavaScript less per 5 MiB multipart part) or, on older Node, from `@aws-crypto/crc32`; CRC-32C
+ * from `@aws-crypto/crc32c` (AWS's own libraries, independent of the `@smithy` implementations the
+ * v3 SDK clients use); SHA-1 and SHA-256 from node:crypto. CRC-64/NVME has no implementation among corsproof's dependencies: its values are
  * accepted unverified.
  *
  * References: https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  * (full-object and composite checksums), https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from '@aws-crypto/crc32';
+import * as zlib from 'node:zlib';
+import { crc32 as crc32Js } from '@aws-crypto/crc32';
 import { crc32c } from '@aws-crypto/crc32c';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Errors, S3Error } from './errors.js';
@@ -48,6 +50,9 @@ export function parseAlgorithm(value: string): ChecksumAlgorithm | undefined {
   const up = value.trim().toUpperCase();
   return (CHECKSUM_ALGORITHMS as readonly string[]).includes(up) ? (up as ChecksumAlgorithm) : undefined;
 }
+
+/** CRC-32 (IEEE 802.3) as an unsigned 32-bit number. */
+const crc32: (data: Uint8Array) => number = (zlib as { crc32?: (data: Uint8Array) => number }).crc32 ?? crc32Js;
 
 /** The raw digest of `data`, or undefined when this server cannot compute the algorithm (CRC64NVME). */
 export function digest(alg: ChecksumAlgorithm, data: Uint8Array): Buffer | undefined {

@@ -3,6 +3,7 @@
  * (servers/bucket/multipart/uploads.ts, servers/bucket/checksums.ts).
  */
 import { createHash } from 'node:crypto';
+import { crc32 as crc32Js } from '@aws-crypto/crc32';
 import { expect, test } from '@playwright/test';
 import { S3Error } from '../../servers/bucket/errors.js';
 import {
@@ -35,6 +36,17 @@ test.describe('checksum arithmetic', () => {
     expect(hex('SHA1')).toBe('f7c3bc1d808e04732adf679965ccc34ca7ae3441');
     expect(hex('SHA256')).toBe('15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225');
     expect(checksumOf('CRC64NVME', data)).toBeUndefined();
+  });
+
+  test('should compute CRC32 as AWS’s own library does, whichever implementation this Node gives', () => {
+    // zlib's crc32 where Node has it, @aws-crypto/crc32 otherwise (servers/bucket/checksums.ts).
+    for (const size of [0, 1, 3, 4096, 65_537, 5 * 1024 * 1024 + 3]) {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 2654435761) >>> 24;
+      const expected = Buffer.alloc(4);
+      expected.writeUInt32BE(crc32Js(data));
+      expect(checksumOf('CRC32', data), `${size} bytes`).toBe(expected.toString('base64'));
+    }
   });
 
   test('should reproduce a composite CRC32 that S3 computed for a five-part upload', () => {
