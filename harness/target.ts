@@ -26,7 +26,8 @@
  */
 import type { CORSRule } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { DEFAULT_CREDENTIALS, type BucketServer } from '../servers/bucket/index.js';
+import { DEFAULT_CREDENTIALS } from '../servers/bucket/credentials.js';
+import type { BucketServer } from '../servers/bucket/index.js';
 import type { FlowAccess } from './flows.js';
 import { CASE_PARAM } from '../servers/exchange-log.js';
 import { CORS_METHODS, type CorsConfiguration, type CorsRule } from '../servers/s3/cors/index.js';

@@ -34,6 +34,7 @@ import { listenHttp, type Listener } from '../listen.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { recordExchanges, type ExchangeLog } from '../exchange-log.js';
 import type { Credentials } from './auth.js';
+import { DEFAULT_CREDENTIALS } from './credentials.js';
 import { type AnonymousAccess, type Env, type Limits, errorHandler, newCtx, targetHost } from './context.js';
 import { answerParserErrors } from './parser-errors.js';
 import { handleRest } from './rest.js';
@@ -43,11 +44,7 @@ import { handleWebsite, websiteBucketOf } from './website.js';
 export type { BucketStore, WebsiteConfig, StoredObjectView } from './store.js';
 export type { AnonymousAccess, Limits } from './context.js';
 
-export const DEFAULT_CREDENTIALS: Credentials = {
-  accessKeyId: 'corsproof',
-  secretAccessKey: 'corsproof-secret',
-  region: 'us-east-1',
-};
+export { DEFAULT_CREDENTIALS };
 
 export const DEFAULT_WEBSITE_DOMAIN = 'corsproof.test';
 
