@@ -4,7 +4,7 @@
  * installed Playwright, in node_modules/.cache/corsproof/ (where the page's SDK bundle is cached
  * too), else under the system's temporary folder.
  */
-import { statSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,4 +25,23 @@ export function engineCacheDir(): string {
 export function binaryKey(path: string): string {
   const s = statSync(path);
   return `${path}\n${s.size}\n${s.mtimeMs}`;
+}
+
+/**
+ * Writes a file of corsproof's cache whole or not at all (a temporary file renamed into place), so
+ * another process reading it never sees half of it. `mode` is set exactly (umask aside). False when
+ * it cannot be written: a read-only cache, and the caller works without it.
+ */
+export function writeCacheFile(file: string, data: string, mode?: number): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, data, mode === undefined ? {} : { mode });
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, file);
+    return true;
+  } catch {
+    rmSync(tmp, { force: true });
+    return false;
+  }
 }

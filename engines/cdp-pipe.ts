@@ -22,10 +22,10 @@
  * user's own pages (lib/test.ts) launch Chromium as Playwright does, so their tests can still read
  * any request body. The script is written once per Node and Chromium path into corsproof's cache.
  */
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { engineCacheDir } from './cache-dir.js';
+import { engineCacheDir, writeCacheFile } from './cache-dir.js';
 
 /** Request bodies up to this size (bytes) are still copied into DevTools events. */
 export const POST_DATA_LIMIT = 64 * 1024;
@@ -87,15 +87,5 @@ export function chromiumRelay(chromiumPath: string, root = engineCacheDir()): st
   if (/\s/.test(process.execPath)) return undefined;
   const source = relaySource(chromiumPath);
   const file = join(root, `chromium-relay-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cjs`);
-  if (existsSync(file)) return file;
-  try {
-    mkdirSync(root, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, source);
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, file);
-    return file;
-  } catch {
-    return undefined;
-  }
+  return existsSync(file) || writeCacheFile(file, source, 0o755) ? file : undefined;
 }

@@ -13,12 +13,12 @@
  * case's begin and end markers belong to that case.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
-import { binaryKey, engineCacheDir } from './cache-dir.js';
+import { binaryKey, engineCacheDir, writeCacheFile } from './cache-dir.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import type { SiteServer } from '../servers/site/index.js';
 import { LoopbackProxy } from './host-map.js';
@@ -79,16 +79,8 @@ export async function cachedWebkitGtkVersion(path: string, display: string, root
     /* not cached yet */
   }
   const version = await webkitGtkVersion(path, display);
-  if (file) {
-    try {
-      mkdirSync(root, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${version}\n`);
-      renameSync(tmp, file);
-    } catch {
-      /* read-only cache: asked again next time */
-    }
-  }
+  // A read-only cache: asked again next time.
+  if (file) writeCacheFile(file, `${version}\n`);
   return version;
 }
 

@@ -12,9 +12,9 @@
  * browsers, is no secret worth a fresh key per run.
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { engineCacheDir } from '../engines/cache-dir.js';
+import { engineCacheDir, writeCacheFile } from '../engines/cache-dir.js';
 
 /** How long a certificate is valid, and how long before its end a cached one is replaced. */
 const VALID_DAYS = 30;
@@ -56,14 +56,8 @@ export async function cachedTestCertificate(hosts: readonly string[], root = eng
     // None yet, or unreadable: make one.
   }
   const made = await makeTestCertificate(names.split(','));
-  try {
-    mkdirSync(root, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ names, ...made }), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    // Not cached: the next run makes its own.
-  }
+  // Not cached when it cannot be written: the next run makes its own.
+  writeCacheFile(file, JSON.stringify({ names, ...made }), 0o600);
   return made;
 }
 

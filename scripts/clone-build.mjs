@@ -3,8 +3,8 @@
 //
 // Why: through tsx's loader every module import — corsproof's own and every package's — is a round
 // trip to the loader's thread. Measured here, `corsproof check` reached its first engine launch
-// 1.94 s after the process started through tsx and 1.00 s from compiled JavaScript, and used ≈ 1.2 s
-// less CPU in all (three pairs alternating: 10.1 s against 10.9 s median).
+// 1.94 s after the process started through tsx and 1.05 s from the compiled tree; four pairs
+// alternating with CORSPROOF_TSX=1: 11.9 s against 13.0 s (median), 19.9 s of CPU against 21.9 s.
 //
 // What: esbuild (already a dependency: the page's SDK bundle) turns each .ts file of the CLI's
 // source folders into a .js file at the same place under node_modules/.cache/corsproof/clone/ —
