@@ -1,7 +1,8 @@
 /**
- * corsproof's cache folder for engine start-up state that is the same for every run on a machine
- * (Firefox's warm profile template, GStreamer's plugin registry and the version of WebKitGTK): next to the
- * installed Playwright, in node_modules/.cache/corsproof/ (where the page's SDK bundle is cached
+ * corsproof's cache folder for start-up state that is the same for every run on a machine
+ * (Firefox's warm profile template, GStreamer's plugin registry, the version of WebKitGTK, the
+ * Chromium relay, the test certificate): next to the installed Playwright, in
+ * node_modules/.cache/corsproof/ (where the page's SDK bundle and a clone's compiled CLI are cached
  * too), else under the system's temporary folder.
  */
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -46,8 +46,11 @@ export async function makeTestCertificate(hosts: readonly string[]): Promise<Tes
  * The certificate for these names from `root` when one is there and valid for more than a day,
  * else a new one, written there for the next run (a cache that cannot be written is no error).
  */
+/** The names a certificate is made and cached for: each once, in order ("a,b"). */
+const namesOf = (hosts: readonly string[]): string => [...new Set(hosts)].sort().join(',');
+
 export async function cachedTestCertificate(hosts: readonly string[], root = engineCacheDir()): Promise<TestCertificate> {
-  const names = [...new Set(hosts)].sort().join(',');
+  const names = namesOf(hosts);
   const file = join(root, `test-certificate-${createHash('sha256').update(names).digest('hex').slice(0, 16)}.json`);
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as { names?: string; key?: string; cert?: string };
@@ -69,11 +72,11 @@ const made = new Map<string, Promise<TestCertificate>>();
  * servers that present it start.
  */
 export function testCertificate(hosts: readonly string[]): Promise<TestCertificate> {
-  const key = [...new Set(hosts)].sort().join(',');
-  let cert = made.get(key);
+  const names = namesOf(hosts);
+  let cert = made.get(names);
   if (!cert) {
-    cert = cachedTestCertificate(key.split(','));
-    made.set(key, cert);
+    cert = cachedTestCertificate(hosts);
+    made.set(names, cert);
   }
   return cert;
 }
