@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { describeBuild, resolveEngine, type EngineBuild, type EngineName, type EngineSession, type EngineStart } from '../engines/index.js';
 import { HARNESS_PATH } from '../servers/site/paths.js';
 import { startEngineFor } from './arrangements.js';
-import { CASE_TIMEOUT_MS, runCases, type CaseContext, type CaseEvidence } from './case.js';
+import { CASE_TIMEOUT_MS, CasePipeline, type CaseContext, type CaseEvidence } from './case.js';
 import { caseProblems } from './case-problems.js';
 import { checkFixture, originSlug, type CheckPlan } from './check-plan.js';
 import type { CorsFixture, Scenario } from './data.js';
@@ -147,22 +147,27 @@ async function runLane(o: LaneOptions): Promise<CheckLane> {
     target = o.remote ? await remoteTarget(o.remote) : localTarget(servers.bucket, servers.origins.BUCKET_ORIGIN);
     const ctx: CaseContext = { engine: session, target, log: servers.log, origins: servers.origins };
     const pageUrl = servers.origins.SITE_ORIGIN + HARNESS_PATH;
+    // Every batch queued at once: each is prepared while the page runs the one before it, and
+    // recorded while the page runs the next (harness/case.ts CasePipeline).
+    const pipeline = new CasePipeline(ctx, CASE_TIMEOUT_MS);
+    const queued: Array<{ batch: Scenario[]; evidences: Promise<CaseEvidence[]> }> = [];
     for (let i = 0; i < o.scenarios.length; i += BATCH) {
       const batch = o.scenarios.slice(i, i + BATCH);
-      let evidences: CaseEvidence[];
+      const evidences = pipeline.run(batch.map((scenario) => ({ fixture, scenario, caseId: `${fixture.id}.${scenario.id}.${o.engine}.${randomBytes(4).toString('hex')}` })));
+      evidences.catch(() => {}); // awaited below, in order
+      queued.push({ batch, evidences });
+    }
+    for (const { batch, evidences } of queued) {
+      let ran: CaseEvidence[];
       try {
-        evidences = await runCases(
-          ctx,
-          batch.map((scenario) => ({ fixture, scenario, caseId: `${fixture.id}.${scenario.id}.${o.engine}.${randomBytes(4).toString('hex')}` })),
-          CASE_TIMEOUT_MS,
-        );
+        ran = await evidences;
       } catch (e) {
         // The session reloads a page that stopped answering; the next batch still runs.
         lane.errors.push(`${batch.map((s) => s.id).join(', ')}: ${(e as Error).message}`);
         continue;
       }
       lap(`batch ran`);
-      await Promise.all(evidences.map((e, j) => record(lane, fixture, e, batch[j]!, session!.build, servers!, pageUrl, dir)));
+      await Promise.all(ran.map((e, j) => record(lane, fixture, e, batch[j]!, session!.build, servers!, pageUrl, dir)));
       lap(`batch recorded`);
     }
   } catch (e) {
