@@ -108,6 +108,15 @@ test.describe('multipart uploads', () => {
   const big = (fill: number) => Buffer.alloc(MIN_PART_BYTES, fill);
   const init = { metadata: [] as Array<[string, string]>, headers: [] as Array<[string, string]> };
 
+  test('should hand out URL-safe upload ids that a command line never takes for an option', () => {
+    // One random base64url id in 64 starts with "-", which `aws s3api … --upload-id <id>` then
+    // rejects ("expected one argument"); 2000 ids all but surely include such draws.
+    const m = new MultipartUploads();
+    const ids = Array.from({ length: 2000 }, () => m.create('b', 'k', init).uploadId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{63}$/);
+  });
+
   test('should assemble the parts named, in order, into the object with S3\'s ETag', () => {
     const m = new MultipartUploads();
     const u = m.create('b', 'k', { ...init, contentType: 'text/plain', metadata: [['x-amz-meta-a', '1']] });

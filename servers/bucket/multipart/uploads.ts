@@ -131,9 +131,14 @@ export function parsePartNumber(text: string): number {
   return n;
 }
 
-/** S3 upload ids are opaque URL-safe strings; these are 64 random base64url characters. */
+/**
+ * S3 upload ids are opaque URL-safe strings; these are 64 random base64url characters, never
+ * starting with "-": command lines read such an argument as an option (the AWS CLI's `--upload-id
+ * -PSK2B…` failed with "argument --upload-id: expected one argument" — one id in 64 starts so).
+ */
 function newUploadId(): string {
-  return randomBytes(48).toString('base64url');
+  const id = randomBytes(48).toString('base64url');
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
 }
 
 /** S3 timestamps have one-second resolution on the wire. */
