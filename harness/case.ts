@@ -4,7 +4,8 @@
  * Each case gets its own bucket (so configurations never leak between cases) and a unique
  * `corsproof-case` id on every URL (so engines' preflight caches never leak either). Cases are
  * prepared, then run in the engine's page several at a time — one round trip for a whole batch, the
- * cases one after the other inside the page, each bracketed by its own markers — and each case's
+ * cases one after the other inside the page, each bracketed by its own markers; batches flow through
+ * a pipeline (`CasePipeline`) so that the page never waits for the harness — and each case's
  * evidence is gathered on its own: what page JavaScript saw, the engine's own messages, the
  * browser's network events, and the bucket server's record of every exchange, preflights included.
  *
