@@ -42,13 +42,13 @@ export async function makeTestCertificate(hosts: readonly string[]): Promise<Tes
   return { key: pems.private, cert: pems.cert };
 }
 
+/** The names a certificate is made and cached for: each once, in order ("a,b"). */
+const namesOf = (hosts: readonly string[]): string => [...new Set(hosts)].sort().join(',');
+
 /**
  * The certificate for these names from `root` when one is there and valid for more than a day,
  * else a new one, written there for the next run (a cache that cannot be written is no error).
  */
-/** The names a certificate is made and cached for: each once, in order ("a,b"). */
-const namesOf = (hosts: readonly string[]): string => [...new Set(hosts)].sort().join(',');
-
 export async function cachedTestCertificate(hosts: readonly string[], root = engineCacheDir()): Promise<TestCertificate> {
   const names = namesOf(hosts);
   const file = join(root, `test-certificate-${createHash('sha256').update(names).digest('hex').slice(0, 16)}.json`);
